@@ -1,0 +1,192 @@
+// rustiqctl provision: the development form of provisioning. Creates the
+// device CA (it lives in keyd's state directory and moves inside keyd with
+// the key-custody work), the trust bundle, and an identity for every daemon
+// and for the CLI, then writes the device configuration.
+//
+//   rustiqctl provision device [--root DIR] [--device-id ID] [--service N]...
+//   rustiqctl provision identity svc/NAME|client/NAME
+#include <openssl/rand.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "cli/commands.h"
+#include "common/config/daemons.h"
+#include "common/identity/spiffe_id.h"
+#include "common/pki/file_ca_issuer.h"
+#include "common/pki/identity_files.h"
+#include "common/pki/provisioner.h"
+
+namespace rustiq::cli {
+namespace {
+
+struct DeviceArgs {
+  std::string root;
+  std::string device_id;
+  std::vector<std::string> services;
+  std::vector<std::string> clients;
+  uint32_t lifetime_hours = 24 * 30;
+};
+
+std::string NewDeviceId() {
+  unsigned char bytes[6];
+  if (RAND_bytes(bytes, sizeof(bytes)) != 1) return "";
+  return "dev-" + absl::BytesToHexString(
+                      absl::string_view(reinterpret_cast<char*>(bytes), 6));
+}
+
+// The configuration to provision: an existing one is reused (provisioning is
+// idempotent and keeps the device's identity), else a new one is made.
+absl::StatusOr<config::StackConfig> DeviceConfig(const GlobalOptions& global,
+                                                 const DeviceArgs& args,
+                                                 bool* exists) {
+  std::string path;
+  config::StackConfig cfg;
+  if (!args.root.empty()) {
+    std::string root = std::filesystem::absolute(args.root).lexically_normal();
+    if (!root.empty() && root.back() == '/') root.pop_back();
+    cfg.paths = {root + "/etc", root + "/state", root + "/run"};
+    path = root + "/etc/rustiq.toml";
+  } else {
+    path = config::ResolveConfigPath(global.config_path);
+    cfg.paths.config_dir = std::filesystem::path(path).parent_path();
+  }
+  *exists = std::filesystem::exists(path);
+  if (*exists) {
+    absl::StatusOr<config::StackConfig> old = config::LoadConfig(path);
+    if (!old.ok()) return absl::FailedPreconditionError(old.status().message());
+    if (!args.device_id.empty() && args.device_id != old->device_id) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          path, " already provisions device \"", old->device_id,
+          "\"; omit --device-id to reuse it, or remove the device first"));
+    }
+    return old;
+  }
+  cfg.source_path = path;
+  cfg.device_id = args.device_id.empty() ? NewDeviceId() : args.device_id;
+  if (absl::Status s = identity::ValidateTrustDomain(cfg.device_id); !s.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--device-id: ", s.message()));
+  }
+  return cfg;
+}
+
+int ProvisionDevice(const GlobalOptions& global, const DeviceArgs& args) {
+  Output out(global.json);
+  bool exists = false;
+  absl::StatusOr<config::StackConfig> cfg = DeviceConfig(global, args, &exists);
+  if (!cfg.ok()) return out.Fail(cfg.status());
+
+  pki::ProvisionRequest req;
+  req.state_dir = cfg->paths.state_dir;
+  req.trust_domain = cfg->device_id;
+  for (absl::string_view d : config::kStackDaemons)
+    req.services.emplace_back(d);
+  req.services.insert(req.services.end(), args.services.begin(),
+                      args.services.end());
+  req.clients = {std::string(config::kCliClientName)};
+  req.clients.insert(req.clients.end(), args.clients.begin(),
+                     args.clients.end());
+  req.identity_lifetime = absl::Hours(args.lifetime_hours);
+  absl::StatusOr<pki::ProvisionResult> result = pki::ProvisionDevice(req);
+  if (!result.ok()) return out.Fail(result.status());
+
+  if (!exists) {
+    std::error_code ec;
+    std::filesystem::create_directories(cfg->paths.config_dir, ec);
+    absl::Status s = pki::WriteFileAtomically(cfg->source_path,
+                                              config::RenderConfig(*cfg), 0644);
+    if (!s.ok()) return out.Fail(s);
+  }
+  std::vector<std::string> ids;
+  for (const std::string& s : req.services) ids.push_back("svc/" + s);
+  for (const std::string& c : req.clients) ids.push_back("client/" + c);
+  out.Result(absl::StrCat(exists ? "re-provisioned" : "provisioned", " device ",
+                          cfg->device_id, "\n  config: ", cfg->source_path,
+                          "\n  state:  ", cfg->paths.state_dir,
+                          "\n  identities: ", absl::StrJoin(ids, ", ")),
+             {{"device_id", cfg->device_id},
+              {"config", cfg->source_path},
+              {"state_dir", cfg->paths.state_dir},
+              {"runtime_dir", cfg->paths.runtime_dir},
+              {"identities", ids},
+              {"reused", exists}});
+  return kExitOk;
+}
+
+int ProvisionIdentity(const GlobalOptions& global, const std::string& path,
+                      uint32_t lifetime_hours) {
+  Output out(global.json);
+  absl::StatusOr<config::StackConfig> cfg = global.LoadConfig();
+  if (!cfg.ok()) return out.Fail(cfg.status());
+  absl::StatusOr<identity::SpiffeId> id =
+      identity::SpiffeId::FromParts(cfg->device_id, path);
+  if (!id.ok()) return out.Fail(id.status());
+  absl::StatusOr<std::unique_ptr<pki::FileCaIssuer>> issuer =
+      pki::FileCaIssuer::Load(pki::DeviceCaPathsFor(cfg->paths.state_dir));
+  if (!issuer.ok()) return out.Fail(issuer.status());
+  absl::StatusOr<pki::IdentityPaths> written =
+      pki::IssueIdentity(**issuer, cfg->paths.state_dir, *id,
+                         absl::Hours(lifetime_hours), pki::FileOwner{});
+  if (!written.ok()) return out.Fail(written.status());
+  out.Result(absl::StrCat("issued ", id->ToUri(), "\n  key:  ",
+                          written->key_path, "\n  cert: ", written->cert_path),
+             {{"id", id->ToUri()},
+              {"key", written->key_path},
+              {"cert", written->cert_path}});
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddProvisionCommand(CLI::App& app, const GlobalOptions& global,
+                         Action* action) {
+  CLI::App* cmd = app.add_subcommand("provision",
+                                     "Provision a device or an extra identity");
+  cmd->require_subcommand(1);
+
+  auto dev = std::make_shared<DeviceArgs>();
+  CLI::App* device = cmd->add_subcommand(
+      "device",
+      "Create the device CA, every daemon's and the CLI's identity, and the "
+      "configuration (reuses an existing device)");
+  device->add_option("--root", dev->root,
+                     "Put the whole device under DIR (development): "
+                     "DIR/etc/rustiq.toml, DIR/state, DIR/run");
+  device->add_option("--device-id", dev->device_id,
+                     "Device ID and trust domain (default: generated)");
+  device->add_option("--service", dev->services,
+                     "Also issue an identity for svc/NAME (repeatable)");
+  device->add_option("--client", dev->clients,
+                     "Also issue an identity for client/NAME (repeatable)");
+  device
+      ->add_option("--lifetime-hours", dev->lifetime_hours,
+                   "Lifetime of the issued certificates")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 24u * 90u));
+  device->callback([&global, action, dev] {
+    *action = [&global, dev] { return ProvisionDevice(global, *dev); };
+  });
+
+  auto id_path = std::make_shared<std::string>();
+  auto id_hours = std::make_shared<uint32_t>(24 * 30);
+  CLI::App* ident = cmd->add_subcommand(
+      "identity", "Issue (or re-issue) one identity from the device CA");
+  ident->add_option("id", *id_path, "svc/NAME or client/NAME")->required();
+  ident
+      ->add_option("--lifetime-hours", *id_hours, "Lifetime of the certificate")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 24u * 90u));
+  ident->callback([&global, action, id_path, id_hours] {
+    *action = [&global, id_path, id_hours] {
+      return ProvisionIdentity(global, *id_path, *id_hours);
+    };
+  });
+}
+
+}  // namespace rustiq::cli

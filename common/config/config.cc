@@ -1,0 +1,330 @@
+#include "common/config/config.h"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
+#include "common/identity/spiffe_id.h"
+#include "common/logging/log.h"
+
+namespace rustiq::config {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Where a value came from, for error messages: "file:line".
+std::string Where(const toml::node& node, absl::string_view origin) {
+  const toml::source_region& src = node.source();
+  if (src.begin.line == 0) return std::string(origin);
+  return absl::StrCat(src.path ? *src.path : std::string(origin), ":",
+                      src.begin.line);
+}
+
+// Reads one section's keys, refusing unknown ones. Each Read* call consumes a
+// key; Finish() reports anything left over.
+class SectionReader {
+ public:
+  SectionReader(const toml::table* table, std::string section,
+                std::string origin)
+      : table_(table),
+        section_(std::move(section)),
+        origin_(std::move(origin)) {}
+
+  absl::Status ReadString(absl::string_view key, std::string* out,
+                          const std::function<absl::Status(absl::string_view)>&
+                              validate = nullptr) {
+    const toml::node* node = Take(key);
+    if (node == nullptr) return absl::OkStatus();
+    const auto* value = node->as_string();
+    if (value == nullptr) return Bad(*node, key, "a string");
+    if (validate) {
+      if (absl::Status s = validate(value->get()); !s.ok()) {
+        return Bad(*node, key, s.message());
+      }
+    }
+    *out = value->get();
+    return absl::OkStatus();
+  }
+
+  absl::Status ReadUint(absl::string_view key, uint32_t* out, int64_t min,
+                        int64_t max) {
+    const toml::node* node = Take(key);
+    if (node == nullptr) return absl::OkStatus();
+    const auto* value = node->as_integer();
+    if (value == nullptr || value->get() < min || value->get() > max) {
+      return Bad(*node, key,
+                 absl::StrCat("an integer from ", min, " to ", max));
+    }
+    *out = static_cast<uint32_t>(value->get());
+    return absl::OkStatus();
+  }
+
+  absl::Status Finish() {
+    if (table_ == nullptr) return absl::OkStatus();
+    for (const auto& [k, v] : *table_) {
+      if (std::find(seen_.begin(), seen_.end(), std::string(k.str())) ==
+          seen_.end()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(Where(v, origin_), ": unknown key '", section_, ".",
+                         std::string(k.str()),
+                         "' (known keys: ", absl::StrJoin(known_, ", "), ")"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  const toml::node* Take(absl::string_view key) {
+    known_.emplace_back(key);
+    if (table_ == nullptr) return nullptr;
+    const toml::node* node =
+        table_->get(std::string_view(key.data(), key.size()));
+    if (node != nullptr) seen_.emplace_back(key);
+    return node;
+  }
+
+  absl::Status Bad(const toml::node& node, absl::string_view key,
+                   absl::string_view expected) {
+    std::ostringstream got;
+    node.visit([&got](const auto& n) { got << n; });
+    std::string shown = got.str();
+    if (shown.size() > 60) shown = shown.substr(0, 60) + "...";
+    return absl::InvalidArgumentError(
+        absl::StrCat(Where(node, origin_), ": key '", section_, ".", key,
+                     "': expected ", expected, ", got ", shown));
+  }
+
+  const toml::table* table_;
+  std::string section_;
+  std::string origin_;
+  std::vector<std::string> seen_;
+  std::vector<std::string> known_;
+};
+
+absl::Status AbsolutePath(absl::string_view p) {
+  if (p.empty() || p.front() != '/') {
+    return absl::InvalidArgumentError("an absolute path");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LogLevel(absl::string_view v) {
+  log::Level ignored;
+  if (!log::ParseLevel(v, &ignored)) {
+    return absl::InvalidArgumentError(
+        "one of \"debug\", \"info\", \"warning\", \"error\"");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DeviceId(absl::string_view v) {
+  if (absl::Status s = identity::ValidateTrustDomain(v); !s.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a device ID (", s.message(), ")"));
+  }
+  return absl::OkStatus();
+}
+
+// `complete` is false for a drop-in, which may leave required keys to the
+// main file but must not contain unknown keys or bad values.
+absl::StatusOr<StackConfig> FromTable(const toml::table& root,
+                                      const std::string& origin,
+                                      bool complete = true) {
+  static const std::vector<std::string> kSections = {"device", "paths", "rpc",
+                                                     "log"};
+  for (const auto& [k, v] : root) {
+    if (std::find(kSections.begin(), kSections.end(), std::string(k.str())) ==
+        kSections.end()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          Where(v, origin), ": unknown section '", std::string(k.str()),
+          "' (known sections: ", absl::StrJoin(kSections, ", "), ")"));
+    }
+    if (!v.is_table()) {
+      return absl::InvalidArgumentError(absl::StrCat(Where(v, origin), ": '",
+                                                     std::string(k.str()),
+                                                     "' must be a [section]"));
+    }
+  }
+  StackConfig cfg;
+  cfg.source_path = origin;
+
+  SectionReader device(root["device"].as_table(), "device", origin);
+  if (auto s = device.ReadString("id", &cfg.device_id, DeviceId); !s.ok()) {
+    return s;
+  }
+  if (auto s = device.Finish(); !s.ok()) return s;
+  if (complete && cfg.device_id.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        origin,
+        ": key 'device.id' is required (the device's trust domain, "
+        "for example \"dev-1a2b3c\"); run 'rustiqctl provision' to "
+        "create a device"));
+  }
+
+  SectionReader paths(root["paths"].as_table(), "paths", origin);
+  for (auto [key, field] : {std::pair{"config_dir", &cfg.paths.config_dir},
+                            std::pair{"state_dir", &cfg.paths.state_dir},
+                            std::pair{"runtime_dir", &cfg.paths.runtime_dir}}) {
+    if (auto s = paths.ReadString(key, field, AbsolutePath); !s.ok()) return s;
+  }
+  if (auto s = paths.Finish(); !s.ok()) return s;
+
+  SectionReader rpc(root["rpc"].as_table(), "rpc", origin);
+  absl::Status s = rpc.ReadString("socket_group", &cfg.rpc.socket_group);
+  if (s.ok()) {
+    s = rpc.ReadUint("max_message_bytes", &cfg.rpc.max_message_bytes, 1024,
+                     64 * 1024 * 1024);
+  }
+  if (s.ok()) {
+    s = rpc.ReadUint("max_concurrent_calls_per_caller",
+                     &cfg.rpc.max_concurrent_calls_per_caller, 1, 4096);
+  }
+  if (s.ok()) {
+    s = rpc.ReadUint("call_deadline_ms", &cfg.rpc.call_deadline_ms, 10,
+                     3600 * 1000);
+  }
+  if (s.ok()) {
+    s = rpc.ReadUint("credential_refresh_seconds",
+                     &cfg.rpc.credential_refresh_seconds, 1, 86400);
+  }
+  if (s.ok()) s = rpc.Finish();
+  if (!s.ok()) return s;
+
+  SectionReader logs(root["log"].as_table(), "log", origin);
+  if (auto st = logs.ReadString("level", &cfg.log.level, LogLevel); !st.ok()) {
+    return st;
+  }
+  if (auto st = logs.Finish(); !st.ok()) return st;
+  return cfg;
+}
+
+absl::StatusOr<toml::table> ParseTable(absl::string_view text,
+                                       const std::string& origin) {
+  // toml++ reports parse errors by exception; they stop here.
+  try {
+    return toml::parse(std::string_view(text.data(), text.size()), origin);
+  } catch (const toml::parse_error& e) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        origin, ":", e.source().begin.line, ":", e.source().begin.column, ": ",
+        std::string(e.description())));
+  }
+}
+
+// Merges `overlay` into `base`: tables recursively, other values replaced.
+void Merge(toml::table& base, const toml::table& overlay) {
+  for (const auto& [k, v] : overlay) {
+    toml::table* base_sub = base[k].as_table();
+    const toml::table* over_sub = v.as_table();
+    if (base_sub != nullptr && over_sub != nullptr) {
+      Merge(*base_sub, *over_sub);
+    } else {
+      base.insert_or_assign(k, v);
+    }
+  }
+}
+
+absl::StatusOr<std::string> ReadText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat(
+        "cannot read config file ", path,
+        ": it does not exist or is not readable (give --config, set ",
+        kConfigEnvVar, ", or run 'rustiqctl provision')"));
+  }
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  if (buf.str().size() > 1024 * 1024) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config file ", path, " is larger than 1 MiB"));
+  }
+  return buf.str();
+}
+
+}  // namespace
+
+std::string ResolveConfigPath(absl::string_view flag_value) {
+  if (!flag_value.empty()) return std::string(flag_value);
+  if (const char* env = std::getenv(std::string(kConfigEnvVar).c_str());
+      env != nullptr && *env != '\0') {
+    return env;
+  }
+  return std::string(kDefaultConfigPath);
+}
+
+absl::StatusOr<StackConfig> ParseConfig(absl::string_view toml_text,
+                                        absl::string_view origin) {
+  absl::StatusOr<toml::table> table =
+      ParseTable(toml_text, std::string(origin));
+  if (!table.ok()) return table.status();
+  return FromTable(*table, std::string(origin));
+}
+
+absl::StatusOr<StackConfig> LoadConfig(const std::string& path) {
+  absl::StatusOr<std::string> text = ReadText(path);
+  if (!text.ok()) return text.status();
+  absl::StatusOr<toml::table> root = ParseTable(*text, path);
+  if (!root.ok()) return root.status();
+
+  fs::path dropin_dir = fs::path(path).parent_path() / "config.d";
+  std::error_code ec;
+  if (fs::is_directory(dropin_dir, ec)) {
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(dropin_dir, ec)) {
+      if (entry.path().extension() == ".toml" && entry.is_regular_file()) {
+        files.push_back(entry.path());
+      }
+    }
+    std::sort(files.begin(), files.end());
+    for (const fs::path& f : files) {
+      absl::StatusOr<std::string> more = ReadText(f.string());
+      if (!more.ok()) return more.status();
+      absl::StatusOr<toml::table> overlay = ParseTable(*more, f.string());
+      if (!overlay.ok()) return overlay.status();
+      // Checked on its own first, so errors name the drop-in that has them.
+      absl::StatusOr<StackConfig> partial =
+          FromTable(*overlay, f.string(), /*complete=*/false);
+      if (!partial.ok()) return partial.status();
+      Merge(*root, *overlay);
+    }
+  }
+  return FromTable(*root, path);
+}
+
+std::string RenderConfig(const StackConfig& c) {
+  toml::table root{
+      {"device", toml::table{{"id", c.device_id}}},
+      {"paths", toml::table{{"config_dir", c.paths.config_dir},
+                            {"state_dir", c.paths.state_dir},
+                            {"runtime_dir", c.paths.runtime_dir}}},
+      {"log", toml::table{{"level", c.log.level}}},
+  };
+  toml::table rpc{
+      {"max_message_bytes", static_cast<int64_t>(c.rpc.max_message_bytes)},
+      {"max_concurrent_calls_per_caller",
+       static_cast<int64_t>(c.rpc.max_concurrent_calls_per_caller)},
+      {"call_deadline_ms", static_cast<int64_t>(c.rpc.call_deadline_ms)},
+      {"credential_refresh_seconds",
+       static_cast<int64_t>(c.rpc.credential_refresh_seconds)},
+  };
+  if (!c.rpc.socket_group.empty()) {
+    rpc.insert_or_assign("socket_group", c.rpc.socket_group);
+  }
+  root.insert_or_assign("rpc", std::move(rpc));
+  std::ostringstream out;
+  out << "# rustiq device configuration. See docs/configuration.md.\n"
+      << root << "\n";
+  return out.str();
+}
+
+}  // namespace rustiq::config

@@ -1,0 +1,70 @@
+// The device configuration: one TOML file (production
+// /etc/rustiq/rustiq.toml) plus drop-ins in `config.d/*.toml` beside it,
+// merged in lexical order, later files winning key by key.
+//
+// Every path a daemon uses derives from the three roots in [paths], so a
+// development device is the same stack under one directory. Unknown sections
+// or keys and bad values are errors that name the file, the key and what is
+// expected: a daemon refuses to start rather than run on a config it misread.
+#ifndef RUSTIQ_COMMON_CONFIG_CONFIG_H_
+#define RUSTIQ_COMMON_CONFIG_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace rustiq::config {
+
+inline constexpr absl::string_view kDefaultConfigPath =
+    "/etc/rustiq/rustiq.toml";
+inline constexpr absl::string_view kConfigEnvVar = "RUSTIQ_CONFIG";
+
+struct PathsConfig {
+  std::string config_dir = "/etc/rustiq";     // read-only for daemons
+  std::string state_dir = "/var/lib/rustiq";  // <state>/<daemon>/ per daemon
+  std::string runtime_dir = "/run/rustiq";    // sockets: <runtime>/<d>.sock
+};
+
+struct RpcConfig {
+  // Group that owns the socket directory and sockets (mode 0750/0660). Empty:
+  // the process's primary group.
+  std::string socket_group;
+  uint32_t max_message_bytes = 4 * 1024 * 1024;
+  uint32_t max_concurrent_calls_per_caller = 16;
+  // Default deadline of every client call, unless the caller sets a shorter
+  // one.
+  uint32_t call_deadline_ms = 10000;
+  // How often certificates and the trust bundle are re-read from disk.
+  uint32_t credential_refresh_seconds = 60;
+};
+
+struct LogConfig {
+  std::string level = "info";
+};
+
+struct StackConfig {
+  std::string source_path;  // the main file this was loaded from
+  std::string device_id;    // the trust domain of every identity
+  PathsConfig paths;
+  RpcConfig rpc;
+  LogConfig log;
+};
+
+// Resolves the config path: explicit flag, else $RUSTIQ_CONFIG, else the
+// production default.
+std::string ResolveConfigPath(absl::string_view flag_value);
+
+// Loads and validates the main file and its drop-ins.
+absl::StatusOr<StackConfig> LoadConfig(const std::string& path);
+// Parses a config from text (tests; `origin` names it in errors).
+absl::StatusOr<StackConfig> ParseConfig(absl::string_view toml_text,
+                                        absl::string_view origin);
+// Renders a config as TOML (provisioning writes the development device's).
+std::string RenderConfig(const StackConfig& config);
+
+}  // namespace rustiq::config
+
+#endif  // RUSTIQ_COMMON_CONFIG_CONFIG_H_

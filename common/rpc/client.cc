@@ -1,0 +1,78 @@
+#include "common/rpc/client.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/support/channel_arguments.h>
+
+#include <atomic>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "common/pki/identity_files.h"
+
+namespace rustiq::rpc {
+namespace {
+
+ClientOptions FromConfig(const config::StackConfig& config,
+                         const pki::IdentityPaths& id) {
+  ClientOptions o;
+  o.trust_domain = config.device_id;
+  o.runtime_dir = config.paths.runtime_dir;
+  o.tls = TlsFiles{id.key_path, id.cert_path,
+                   pki::TrustBundlePath(config.paths.state_dir),
+                   config.rpc.credential_refresh_seconds};
+  o.call_deadline_ms = config.rpc.call_deadline_ms;
+  o.max_message_bytes = config.rpc.max_message_bytes;
+  return o;
+}
+
+}  // namespace
+
+ClientOptions ClientOptionsForClient(const config::StackConfig& config,
+                                     absl::string_view client_name) {
+  return FromConfig(config,
+                    pki::ForClient(config.paths.state_dir, client_name));
+}
+
+ClientOptions ClientOptionsForService(const config::StackConfig& config,
+                                      absl::string_view daemon) {
+  return FromConfig(config, pki::ForService(config.paths.state_dir, daemon));
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ChannelFactory::ForDaemon(
+    absl::string_view daemon) const {
+  absl::StatusOr<identity::SpiffeId> server =
+      identity::SpiffeId::ForService(options_.trust_domain, daemon);
+  if (!server.ok()) return server.status();
+  return Connect(absl::StrCat(options_.runtime_dir, "/", daemon, ".sock"),
+                 *server);
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ChannelFactory::Connect(
+    const std::string& socket_path,
+    const identity::SpiffeId& expected_server) const {
+  // Fail early, naming the file, rather than at the handshake.
+  for (const std::string* path :
+       {&options_.tls.key_path, &options_.tls.cert_path,
+        &options_.tls.trust_bundle_path}) {
+    absl::StatusOr<std::string> data = pki::ReadSmallFile(*path, 256 * 1024);
+    if (!data.ok()) return data.status();
+  }
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(static_cast<int>(options_.max_message_bytes));
+  args.SetMaxSendMessageSize(static_cast<int>(options_.max_message_bytes));
+  // The default method config gives every call on the channel a deadline;
+  // a shorter deadline set by the caller still wins.
+  args.SetServiceConfigJSON(
+      absl::StrCat(R"({"methodConfig":[{"name":[{}],"timeout":")",
+                   options_.call_deadline_ms / 1000, ".",
+                   absl::Dec(options_.call_deadline_ms % 1000, absl::kZeroPad3),
+                   R"(s"}]})"));
+  if (options_.private_connection) {
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  }
+  return grpc::CreateCustomChannel(
+      "unix:" + socket_path,
+      MakeChannelCredentials(options_.tls, expected_server), args);
+}
+
+}  // namespace rustiq::rpc

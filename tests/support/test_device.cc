@@ -1,0 +1,216 @@
+#include "tests/support/test_device.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "common/pki/identity_files.h"
+#include "common/pki/openssl_util.h"
+#include "common/pki/provisioner.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "gtest/gtest.h"
+
+namespace rustiq::testing {
+
+std::string BinaryPath(absl::string_view name) {
+  return absl::StrCat(RUSTIQ_BINARY_DIR, "/", name);
+}
+
+TestDevice::TestDevice(const std::function<void(config::StackConfig&)>& tweak) {
+  char tmpl[] = "/tmp/rustiq-test-XXXXXX";
+  char* dir = mkdtemp(tmpl);
+  if (dir == nullptr) {
+    ADD_FAILURE() << "mkdtemp failed";
+    return;
+  }
+  root_ = dir;
+  config_.device_id = "test-device";
+  config_.paths = {root_ + "/etc", root_ + "/state", root_ + "/run"};
+  config_.rpc.credential_refresh_seconds = 1;
+  config_.rpc.call_deadline_ms = 5000;
+  config_.log.level = "info";
+  config_.source_path = root_ + "/etc/rustiq.toml";
+  if (tweak) tweak(config_);
+
+  pki::ProvisionRequest req;
+  req.state_dir = config_.paths.state_dir;
+  req.trust_domain = config_.device_id;
+  req.services = {"testserver", "supervisord", "keyd"};
+  req.clients = {"rustiqctl", "alice", "bob"};
+  req.identity_lifetime = absl::Hours(1);
+  absl::StatusOr<pki::ProvisionResult> result = pki::ProvisionDevice(req);
+  if (!result.ok()) {
+    ADD_FAILURE() << result.status();
+    return;
+  }
+  std::filesystem::create_directories(config_.paths.config_dir);
+  absl::Status s = pki::WriteFileAtomically(
+      config_.source_path, config::RenderConfig(config_), 0644);
+  if (!s.ok()) ADD_FAILURE() << s;
+
+  pki::DeviceCaPaths ca_paths = pki::DeviceCaPathsFor(config_.paths.state_dir);
+  auto key = pki::ReadSmallFile(ca_paths.key_path, 1 << 20);
+  auto cert = pki::ReadSmallFile(ca_paths.cert_path, 1 << 20);
+  if (!key.ok() || !cert.ok()) {
+    ADD_FAILURE() << "cannot read the device CA";
+    return;
+  }
+  auto ca = pki::CertificateAuthority::FromPem(*key, *cert);
+  if (!ca.ok()) {
+    ADD_FAILURE() << ca.status();
+    return;
+  }
+  ca_ = std::make_unique<pki::CertificateAuthority>(*std::move(ca));
+}
+
+TestDevice::~TestDevice() {
+  std::error_code ec;
+  if (!root_.empty() && getenv("RUSTIQ_KEEP_TEST_DIRS") == nullptr) {
+    std::filesystem::remove_all(root_, ec);
+  }
+}
+
+std::string TestDevice::SocketPath(absl::string_view daemon) const {
+  return absl::StrCat(config_.paths.runtime_dir, "/", daemon, ".sock");
+}
+
+rpc::ClientOptions TestDevice::ClientFor(absl::string_view caller_path) const {
+  if (caller_path.substr(0, 4) == "svc/") {
+    return rpc::ClientOptionsForService(config_, caller_path.substr(4));
+  }
+  return rpc::ClientOptionsForClient(config_, caller_path.substr(7));
+}
+
+rpc::ClientOptions TestDevice::ClientWithFiles(
+    const std::string& key_path, const std::string& cert_path) const {
+  rpc::ClientOptions o = rpc::ClientOptionsForClient(config_, "rustiqctl");
+  o.tls.key_path = key_path;
+  o.tls.cert_path = cert_path;
+  return o;
+}
+
+rpc::ClientOptions TestDevice::HostileClient(
+    absl::string_view name, const std::vector<std::string>& uri_sans,
+    absl::Time not_before, absl::Time not_after,
+    const pki::CertificateAuthority* ca) {
+  if (ca == nullptr) ca = ca_.get();
+  std::string dir = absl::StrCat(root_, "/hostile/", name);
+  std::filesystem::create_directories(dir);
+  auto key = pki::GenerateP256Key();
+  EXPECT_TRUE(key.ok()) << key.status();
+  pki::LeafSpec spec;
+  spec.uri_sans = uri_sans;
+  spec.common_name = std::string(name);
+  spec.not_before = not_before;
+  spec.not_after = not_after;
+  auto cert = ca->IssueLeaf(key->get(), spec);
+  EXPECT_TRUE(cert.ok()) << cert.status();
+  auto key_pem = pki::PrivateKeyToPem(key->get());
+  EXPECT_TRUE(key_pem.ok());
+  std::string key_path = dir + "/key.pem";
+  std::string cert_path = dir + "/cert.pem";
+  EXPECT_TRUE(pki::WriteFileAtomically(key_path, *key_pem, 0600).ok());
+  EXPECT_TRUE(pki::WriteFileAtomically(cert_path, *cert, 0644).ok());
+  return ClientWithFiles(key_path, cert_path);
+}
+
+void TestDevice::ReissueService(absl::string_view daemon) {
+  auto id = identity::SpiffeId::ForService(config_.device_id, daemon);
+  ASSERT_TRUE(id.ok());
+  auto key = pki::GenerateP256Key();
+  ASSERT_TRUE(key.ok());
+  pki::LeafSpec spec;
+  spec.uri_sans = {id->ToUri()};
+  spec.common_name = std::string(daemon);
+  spec.not_before = absl::Now() - absl::Minutes(1);
+  spec.not_after = absl::Now() + absl::Hours(1);
+  auto cert = ca_->IssueLeaf(key->get(), spec);
+  ASSERT_TRUE(cert.ok());
+  auto key_pem = pki::PrivateKeyToPem(key->get());
+  ASSERT_TRUE(key_pem.ok());
+  ASSERT_TRUE(
+      pki::WriteIdentity(pki::ForService(config_.paths.state_dir, daemon),
+                         *key_pem, *cert, pki::FileOwner{})
+          .ok());
+}
+
+ServerProcess::ServerProcess(const TestDevice& device, std::string name)
+    : device_(device), name_(std::move(name)) {
+  log_path_ = absl::StrCat(device.root(), "/", name_, ".log");
+  std::string binary = BinaryPath("tests/testserver/rustiq-testserver");
+  pid_ = fork();
+  if (pid_ == 0) {
+    int fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      dup2(fd, STDERR_FILENO);
+      close(fd);
+    }
+    execl(binary.c_str(), binary.c_str(), "--config",
+          device.config_path().c_str(), "--name", name_.c_str(), nullptr);
+    _exit(127);
+  }
+}
+
+ServerProcess::~ServerProcess() { Stop(); }
+
+void ServerProcess::Stop() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGTERM);
+  int status = 0;
+  for (int i = 0; i < 500; ++i) {
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  kill(pid_, SIGKILL);
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+bool ServerProcess::WaitServing(absl::Duration timeout) {
+  absl::Time deadline = absl::Now() + timeout;
+  rpc::ChannelFactory factory(device_.ClientFor("client/rustiqctl"));
+  while (absl::Now() < deadline) {
+    int status = 0;
+    if (pid_ > 0 && waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return false;  // the server exited
+    }
+    if (access(device_.SocketPath(name_).c_str(), F_OK) == 0) {
+      auto channel = factory.ForDaemon(name_);
+      if (channel.ok()) {
+        auto stub = grpc::health::v1::Health::NewStub(*channel);
+        grpc::ClientContext ctx;
+        ctx.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(1));
+        grpc::health::v1::HealthCheckResponse resp;
+        if (stub->Check(&ctx, {}, &resp).ok() &&
+            resp.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
+          return true;
+        }
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+std::string ServerProcess::Log() const {
+  std::ifstream in(log_path_);
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+}  // namespace rustiq::testing

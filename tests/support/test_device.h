@@ -1,0 +1,80 @@
+// A throw-away provisioned device under a temporary directory, for tests:
+// device CA, identities, configuration, and helpers to mint hostile
+// certificates (no SAN, two SANs, expired, other CA, other trust domain).
+#ifndef RUSTIQ_TESTS_SUPPORT_TEST_DEVICE_H_
+#define RUSTIQ_TESTS_SUPPORT_TEST_DEVICE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "common/config/config.h"
+#include "common/pki/certificate_authority.h"
+#include "common/rpc/client.h"
+
+namespace rustiq::testing {
+
+class TestDevice {
+ public:
+  // Provisions services {testserver, supervisord, keyd} and clients
+  // {rustiqctl, alice, bob}; `tweak` may adjust the config before it is
+  // written. Aborts the test on failure.
+  explicit TestDevice(
+      const std::function<void(config::StackConfig&)>& tweak = nullptr);
+  ~TestDevice();
+
+  const std::string& root() const { return root_; }
+  const config::StackConfig& config() const { return config_; }
+  const std::string& config_path() const { return config_.source_path; }
+  std::string SocketPath(absl::string_view daemon) const;
+
+  // Client options for a provisioned identity ("client/alice").
+  rpc::ClientOptions ClientFor(absl::string_view caller_path) const;
+  // Client options for custom key/cert files (hostile identities).
+  rpc::ClientOptions ClientWithFiles(const std::string& key_path,
+                                     const std::string& cert_path) const;
+
+  // Mints a key and a certificate signed by `ca` (default: the device CA)
+  // with the given SANs and validity, writes them under the test root and
+  // returns client options using them.
+  rpc::ClientOptions HostileClient(
+      absl::string_view name, const std::vector<std::string>& uri_sans,
+      absl::Time not_before, absl::Time not_after,
+      const pki::CertificateAuthority* ca = nullptr);
+  // Re-issues an identity in place (atomic swap), as renewal will.
+  void ReissueService(absl::string_view daemon);
+  const pki::CertificateAuthority& ca() const { return *ca_; }
+
+ private:
+  std::string root_;
+  config::StackConfig config_;
+  std::unique_ptr<pki::CertificateAuthority> ca_;
+};
+
+// Runs rustiq-testserver as a real child process on the device.
+class ServerProcess {
+ public:
+  ServerProcess(const TestDevice& device, std::string name = "testserver");
+  ~ServerProcess();
+  // Waits until the server answers a health check as client/rustiqctl.
+  bool WaitServing(absl::Duration timeout);
+  pid_t pid() const { return pid_; }
+  // Everything the server wrote to stderr so far.
+  std::string Log() const;
+  void Stop();
+
+ private:
+  const TestDevice& device_;
+  std::string name_;
+  std::string log_path_;
+  pid_t pid_ = -1;
+};
+
+// Path of a built binary, from the build's compile definitions.
+std::string BinaryPath(absl::string_view name);
+
+}  // namespace rustiq::testing
+
+#endif  // RUSTIQ_TESTS_SUPPORT_TEST_DEVICE_H_
