@@ -8,6 +8,7 @@
 #include "common/rpc/method_access.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "rustiq/test/v1/bad_decl.pb.h"
 #include "rustiq/test/v1/echo.pb.h"
 
 namespace rustiq::rpc {
@@ -164,6 +165,18 @@ TEST(MethodAccessTable, BuiltinDeclarationsAreValidated) {
   EXPECT_FALSE(table.AddBuiltin("/x/Y", {"client/a*"}).ok());
   EXPECT_FALSE(table.AddBuiltin("/x/Y", {"client/a"}, "NoDot").ok());
   EXPECT_FALSE(table.AddService("rustiq.v1.DoesNotExist").ok());
+}
+
+TEST(MethodAccessTable, BadDeclarationInProtoFailsNamingTheMethod) {
+  rustiq::test::v1::BadDeclMarker force_link;
+  (void)force_link;
+  MethodAccessTable table;
+  absl::Status s = table.AddService("rustiq.test.v1.BadPattern");
+  EXPECT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("rustiq.test.v1.BadPattern.Call"));
+  s = table.AddService("rustiq.test.v1.BadPermission");
+  EXPECT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("bad permission \"Admin\""));
 }
 
 }  // namespace
