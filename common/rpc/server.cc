@@ -13,6 +13,7 @@
 #include "common/identity/spiffe_id.h"
 #include "common/logging/log.h"
 #include "common/pki/identity_files.h"
+#include "common/rpc/grpc_logging.h"
 #include "common/rpc/slot_release_interceptor.h"
 #include "common/rpc/unix_socket.h"
 
@@ -38,6 +39,7 @@ ServerOptions ServerOptionsFromConfig(const config::StackConfig& config,
 absl::StatusOr<std::unique_ptr<RpcServer>> RpcServer::Start(
     const ServerOptions& options, const std::vector<ServiceEntry>& services,
     audit::SecurityEventSink* sink, TokenVerifier* tokens) {
+  RouteGrpcLogsToStructuredLog();
   absl::StatusOr<identity::SpiffeId> self =
       identity::SpiffeId::ForService(options.trust_domain, options.daemon);
   if (!self.ok()) return self.status();
