@@ -4,7 +4,9 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/security/tls_certificate_provider.h>
 #include <grpcpp/security/tls_credentials_options.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <future>
 #include <thread>
@@ -278,6 +280,27 @@ TEST_F(RpcIntegrationTest, SocketAndDirectoryHaveRestrictiveModes) {
   ASSERT_EQ(stat(device_->SocketPath("testserver").c_str(), &st), 0);
   EXPECT_TRUE(S_ISSOCK(st.st_mode));
   EXPECT_EQ(st.st_mode & 07777, 0660u);
+}
+
+TEST_F(RpcIntegrationTest, SecondInstanceOnTheSameSocketIsRefused) {
+  ServerProcess second(*device_);
+  int status = second.WaitExit(absl::Seconds(10));
+  ASSERT_NE(status, -1) << "the second instance kept running";
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status;
+  EXPECT_THAT(second.Log(), HasSubstr("already serving"));
+  // The first one is untouched.
+  EXPECT_TRUE(Call(StubAs("client/alice").get(), &Echo::Stub::Echo).ok());
+}
+
+TEST_F(RpcIntegrationTest, StaleSocketIsReplacedAfterACrash) {
+  pid_t pid = server_->pid();
+  kill(pid, SIGKILL);  // leaves the socket file behind
+  server_->Stop();
+  struct stat st;
+  ASSERT_EQ(stat(device_->SocketPath("testserver").c_str(), &st), 0);
+  ServerProcess again(*device_);
+  ASSERT_TRUE(again.WaitServing(absl::Seconds(15))) << again.Log();
+  EXPECT_TRUE(Call(StubAs("client/alice").get(), &Echo::Stub::Echo).ok());
 }
 
 TEST_F(RpcIntegrationTest, HealthIsServedToSupervisorAndCliOnly) {

@@ -206,6 +206,19 @@ bool ServerProcess::WaitServing(absl::Duration timeout) {
   return false;
 }
 
+int ServerProcess::WaitExit(absl::Duration timeout) {
+  absl::Time deadline = absl::Now() + timeout;
+  int status = 0;
+  while (pid_ > 0 && absl::Now() < deadline) {
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return status;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return -1;
+}
+
 std::string ServerProcess::Log() const {
   std::ifstream in(log_path_);
   std::stringstream buf;

@@ -63,6 +63,8 @@ class ServerProcess {
   pid_t pid() const { return pid_; }
   // Everything the server wrote to stderr so far.
   std::string Log() const;
+  // Waits for the process to exit; its wait status, or -1 on timeout.
+  int WaitExit(absl::Duration timeout);
   void Stop();
 
  private:
