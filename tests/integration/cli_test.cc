@@ -1,5 +1,6 @@
 // rustiqctl as a user runs it: a real binary against a real test server.
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -24,7 +25,11 @@ struct CtlRun {
 
 // Runs rustiqctl with `args` (already shell-quoted where needed).
 CtlRun Ctl(const std::string& args, const std::string& env = "") {
-  std::string err_file = ::testing::TempDir() + "/ctl-stderr";
+  // A file of its own per run: ctest runs tests in parallel processes.
+  char err_template[] = "/tmp/rustiq-ctl-stderr-XXXXXX";
+  int err_fd = mkstemp(err_template);
+  if (err_fd >= 0) close(err_fd);
+  std::string err_file = err_template;
   std::string cmd = absl::StrCat(env, " ", BinaryPath("cli/rustiqctl"), " ",
                                  args, " 2>", err_file);
   CtlRun run;
@@ -39,6 +44,7 @@ CtlRun Ctl(const std::string& args, const std::string& env = "") {
   run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   std::ifstream in(err_file);
   run.err.assign(std::istreambuf_iterator<char>(in), {});
+  unlink(err_file.c_str());
   return run;
 }
 
