@@ -30,6 +30,8 @@ void AddVersionCommand(CLI::App& app, const GlobalOptions& global,
 void AddProvisionCommand(CLI::App& app, const GlobalOptions& global,
                          Action* action);
 void AddPingCommand(CLI::App& app, const GlobalOptions& global, Action* action);
+void AddPostureCommand(CLI::App& app, const GlobalOptions& global,
+                       Action* action);
 
 }  // namespace rustiq::cli
 

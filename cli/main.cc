@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   AddVersionCommand(app, global, &action);
   AddProvisionCommand(app, global, &action);
   AddPingCommand(app, global, &action);
+  AddPostureCommand(app, global, &action);
 
   try {
     app.parse(argc, argv);

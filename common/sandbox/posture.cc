@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/sandbox/landlock.h"
 
 namespace rustiq::sandbox {
 namespace {
@@ -112,7 +113,9 @@ absl::StatusOr<Posture> ReadPosture(pid_t pid) {
   }
   if (p.pid == getpid()) {
     p.dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 1;
-    p.landlock_abi = g_landlock_abi;
+    // Before Confine() has noted anything, nothing has been applied.
+    p.landlock_abi =
+        g_landlock_abi >= 0 ? g_landlock_abi.load() : LandlockAbi();
     p.landlock_applied = g_landlock_applied;
     p.seccomp_complain = g_seccomp_complain;
   } else {

@@ -132,6 +132,20 @@ TEST(Cli, ProvisionDeviceIsIdempotentAndKeepsTheDeviceId) {
   std::filesystem::remove_all(root);
 }
 
+TEST(Cli, PostureReadsTheKernelsView) {
+  CtlRun self = Ctl("posture");
+  EXPECT_EQ(self.exit_code, 0) << self.err;
+  EXPECT_THAT(self.out, HasSubstr("no_new_privs:"));
+  EXPECT_THAT(self.out, HasSubstr("seccomp:"));
+  CtlRun json = Ctl("--json posture 1");
+  EXPECT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_THAT(json.out, HasSubstr("\"pid\":1"));
+  EXPECT_THAT(json.out, HasSubstr("\"cap_bounding\""));
+  CtlRun missing = Ctl("posture 999999999");
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_THAT(missing.err, HasSubstr("no such process"));
+}
+
 TEST(Cli, ProvisionRefusesBadDeviceId) {
   CtlRun r = Ctl("provision device --root " + ::testing::TempDir() +
                  "/bad-id --device-id 'Bad ID'");
