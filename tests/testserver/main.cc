@@ -11,6 +11,11 @@
 #include "common/config/config.h"
 #include "common/logging/log.h"
 #include "common/rpc/server.h"
+#include "common/rpc/unix_socket.h"
+#include "common/sandbox/confine.h"
+#include "common/sandbox/policy_files.h"
+#include "policies/testserver/policy_files.h"
+#include "policies/testserver/seccomp_policy.h"
 #include "tests/testserver/echo_service.h"
 
 namespace {
@@ -18,12 +23,15 @@ namespace {
 int Run(int argc, char** argv) {
   std::string config_flag;
   std::string name = "testserver";
+  bool complain = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--config" && i + 1 < argc) {
       config_flag = argv[++i];
     } else if (arg == "--name" && i + 1 < argc) {
       name = argv[++i];
+    } else if (arg == "--seccomp-complain") {
+      complain = true;
     } else {
       fprintf(stderr,
               "usage: rustiq-testserver [--config FILE] [--name NAME]\n");
@@ -51,11 +59,49 @@ int Run(int argc, char** argv) {
   sigaddset(&stop, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
 
+  // Confinement comes before the server starts any thread: what it needs
+  // from the system (the socket group, the runtime directory) is resolved
+  // and created first.
+  rustiq::rpc::ServerOptions options =
+      rustiq::rpc::ServerOptionsFromConfig(*config, name);
+  absl::StatusOr<gid_t> gid = rustiq::rpc::ResolveGroup(options.socket_group);
+  absl::Status dir =
+      gid.ok() ? rustiq::rpc::PrepareSocketDirectory(options.runtime_dir, *gid)
+               : gid.status();
+  if (!dir.ok()) {
+    rustiq::log::Error("cannot prepare the socket directory",
+                       {{"error", dir.message()}});
+    return 1;
+  }
+  namespace policies = rustiq::sandbox::policies;
+  rustiq::sandbox::ConfinementSpec spec;
+  spec.daemon = name;
+  spec.complain = complain;
+  spec.seccomp = &policies::TestserverSeccompPolicy();
+  absl::StatusOr<std::vector<std::string>> caps =
+      rustiq::sandbox::ParseCapabilitiesFile(
+          policies::testserver::kCapabilities,
+          "policies/testserver/capabilities");
+  absl::StatusOr<rustiq::sandbox::LandlockRules> landlock =
+      rustiq::sandbox::ParseLandlockFile(
+          policies::testserver::kLandlockPaths,
+          "policies/testserver/landlock.paths",
+          {config->paths.config_dir, config->paths.state_dir,
+           config->paths.runtime_dir, name});
+  if (!caps.ok() || !landlock.ok()) {
+    rustiq::log::Error("bad compiled-in policy",
+                       {{"error", caps.ok() ? landlock.status().message()
+                                            : caps.status().message()}});
+    return 1;
+  }
+  spec.capabilities = *caps;
+  spec.landlock = *landlock;
+  rustiq::sandbox::ConfineOrDie(spec);
+
   rustiq::audit::LogSecurityEventSink sink;
   rustiq::testing::EchoService echo;
   auto server = rustiq::rpc::RpcServer::Start(
-      rustiq::rpc::ServerOptionsFromConfig(*config, name),
-      {rustiq::rpc::Serve<rustiq::test::v1::Echo>(&echo)}, &sink);
+      options, {rustiq::rpc::Serve<rustiq::test::v1::Echo>(&echo)}, &sink);
   if (!server.ok()) {
     rustiq::log::Error("cannot start", {{"error", server.status().message()}});
     return 1;

@@ -1,0 +1,93 @@
+#include "common/sandbox/confine.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/logging/log.h"
+#include "common/sandbox/hardening.h"
+#include "common/sandbox/posture.h"
+
+namespace rustiq::sandbox {
+namespace {
+
+absl::Status Step(absl::string_view step, const absl::Status& s) {
+  if (s.ok()) return s;
+  return absl::Status(s.code(), absl::StrCat(step, ": ", s.message()));
+}
+
+}  // namespace
+
+absl::StatusOr<ConfinementReport> Confine(const ConfinementSpec& spec) {
+  ConfinementReport report;
+  if (spec.seccomp == nullptr) {
+    return absl::InvalidArgumentError("no seccomp policy compiled in");
+  }
+  absl::StatusOr<std::vector<int>> caps = ParseCapabilities(spec.capabilities);
+  if (!caps.ok()) return Step("capabilities", caps.status());
+
+  std::optional<UserAndGroup> target =
+      geteuid() == 0 ? spec.run_as : std::nullopt;
+  if (absl::Status s = DropPrivileges(target, *caps); !s.ok()) {
+    return Step("dropping privileges", s);
+  }
+  if (absl::Status s = HardenProcess(); !s.ok()) {
+    return Step("process hardening", s);
+  }
+  absl::StatusOr<LandlockResult> landlock = ApplyLandlock(spec.landlock);
+  if (!landlock.ok()) return Step("landlock", landlock.status());
+  if (!landlock->applied && spec.require_landlock) {
+    return absl::FailedPreconditionError(
+        "landlock: the kernel has no Landlock support and this daemon "
+        "requires it");
+  }
+  report.landlock = *landlock;
+  NoteSelfLandlock(landlock->abi, landlock->applied);
+
+  report.complain = spec.complain;
+  NoteSelfSeccompComplain(spec.complain);
+  if (!spec.complain) InstallViolationReporter(*spec.seccomp, spec.daemon);
+  if (absl::Status s = LoadSeccompFilter(
+          *spec.seccomp,
+          spec.complain ? SeccompMode::kComplain : SeccompMode::kEnforce);
+      !s.ok()) {
+    return Step("seccomp", s);
+  }
+  report.seccomp_loaded = true;
+  return report;
+}
+
+ConfinementReport ConfineOrDie(const ConfinementSpec& spec) {
+  if (spec.complain) {
+    log::Error(
+        "SECCOMP COMPLAIN MODE: forbidden system calls are logged by the "
+        "kernel (dmesg, type=1326) instead of killing this daemon. For "
+        "writing policies only; never in production.",
+        {{"daemon", spec.daemon}});
+  }
+  absl::StatusOr<ConfinementReport> report = Confine(spec);
+  if (!report.ok()) {
+    log::Error("cannot confine; refusing to run half-confined",
+               {{"error", report.status().message()}});
+    std::_Exit(1);
+  }
+  if (!report->landlock.applied) {
+    log::Warning(
+        "Landlock is not available on this kernel; the file system "
+        "is not restricted",
+        {{"abi", report->landlock.abi}});
+  }
+  log::Info(
+      "confined",
+      {{"landlock_abi", report->landlock.abi},
+       {"landlock", report->landlock.applied ? "applied" : "unavailable"},
+       {"tcp_denied", report->landlock.tcp_denied ? "yes" : "no"},
+       {"signals_scoped", report->landlock.signals_scoped ? "yes" : "no"},
+       {"skipped_paths", absl::StrJoin(report->landlock.skipped_paths, ",")},
+       {"seccomp", report->complain ? "complain" : "enforce"}});
+  return *report;
+}
+
+}  // namespace rustiq::sandbox
