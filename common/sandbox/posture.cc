@@ -120,8 +120,9 @@ absl::StatusOr<Posture> ReadPosture(pid_t pid) {
     p.seccomp_complain = g_seccomp_complain;
   } else {
     struct stat st;
-    if (stat(base.c_str(), &st) == 0 && p.uid_effective != 0) {
-      // The kernel hands a non-dumpable process's /proc entries to root.
+    if (stat((base + "/environ").c_str(), &st) == 0 && p.uid_effective != 0) {
+      // The kernel hands a non-dumpable process's /proc entries to root,
+      // except world-readable directories such as /proc/<pid> itself.
       p.dumpable = st.st_uid == p.uid_effective;
     }
   }
