@@ -1,7 +1,5 @@
 #include "common/rpc/server.h"
 
-#include <grpcpp/ext/health_check_service_server_builder_option.h>
-#include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/resource_quota.h>
 #include <grpcpp/server_builder.h>
 #include <sys/stat.h>
@@ -81,7 +79,9 @@ absl::StatusOr<std::unique_ptr<RpcServer>> RpcServer::Start(
   creds->SetAuthMetadataProcessor(
       std::make_shared<AuthorizingProcessor>(server->authorizer_.get()));
 
-  grpc::EnableDefaultHealthCheckService(true);
+  std::vector<std::string> names;
+  for (const ServiceEntry& entry : services) names.push_back(entry.full_name);
+  server->health_ = std::make_unique<HealthService>(std::move(names));
   grpc::ServerBuilder builder;
   builder.AddListeningPort("unix:" + server->socket_path_, creds);
   builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
@@ -98,6 +98,7 @@ absl::StatusOr<std::unique_ptr<RpcServer>> RpcServer::Start(
   for (const ServiceEntry& entry : services) {
     builder.RegisterService(entry.service);
   }
+  builder.RegisterService(server->health_.get());
 
   // The socket is created by bind(2) inside BuildAndStart: a tight umask makes
   // it owner-only from birth, then SecureSocketFile opens it to the group.
@@ -113,7 +114,7 @@ absl::StatusOr<std::unique_ptr<RpcServer>> RpcServer::Start(
     server->Shutdown(absl::ZeroDuration());
     return s;
   }
-  server->server_->GetHealthCheckService()->SetServingStatus(true);
+  server->health_->SetServing(true);
   log::Info("serving", {{"socket", server->socket_path_},
                         {"identity", self->ToUri()},
                         {"methods", server->table_->size()}});
@@ -127,7 +128,7 @@ void RpcServer::Wait() { server_->Wait(); }
 void RpcServer::Shutdown(absl::Duration grace) {
   if (shut_down_ || server_ == nullptr) return;
   shut_down_ = true;
-  server_->GetHealthCheckService()->SetServingStatus(false);
+  health_->Shutdown();
   server_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoMilliseconds(grace));
   unlink(socket_path_.c_str());

@@ -2,7 +2,7 @@
 // unix:<runtime_dir>/<daemon>.sock, mutual TLS with a required client
 // certificate, the declared authorization of every method enforced by
 // CallAuthorizer, per-caller concurrency bounds, message size limits and the
-// standard grpc.health.v1 service.
+// standard grpc.health.v1 service (HealthService).
 #ifndef RUSTIQ_COMMON_RPC_SERVER_H_
 #define RUSTIQ_COMMON_RPC_SERVER_H_
 
@@ -19,6 +19,7 @@
 #include "common/config/config.h"
 #include "common/rpc/call_authorizer.h"
 #include "common/rpc/credentials.h"
+#include "common/rpc/health_service.h"
 
 namespace rustiq::rpc {
 
@@ -80,6 +81,7 @@ class RpcServer {
   std::unique_ptr<MethodAccessTable> table_;
   std::unique_ptr<CallerLimiter> limiter_;
   std::unique_ptr<CallAuthorizer> authorizer_;
+  std::unique_ptr<HealthService> health_;
   std::unique_ptr<grpc::Server> server_;
   bool shut_down_ = false;
 };

@@ -318,6 +318,41 @@ TEST_F(RpcIntegrationTest, HealthIsServedToSupervisorAndCliOnly) {
   }
 }
 
+TEST_F(RpcIntegrationTest, HealthKnowsTheServerAndItsServicesOnly) {
+  rpc::ChannelFactory factory(device_->ClientFor("svc/supervisord"));
+  auto stub =
+      grpc::health::v1::Health::NewStub(*factory.ForDaemon("testserver"));
+  for (const char* service : {"", "rustiq.test.v1.Echo"}) {
+    grpc::ClientContext ctx;
+    grpc::health::v1::HealthCheckRequest req;
+    req.set_service(service);
+    grpc::health::v1::HealthCheckResponse resp;
+    ASSERT_TRUE(stub->Check(&ctx, req, &resp).ok()) << service;
+    EXPECT_EQ(resp.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+  }
+  grpc::ClientContext ctx;
+  grpc::health::v1::HealthCheckRequest req;
+  req.set_service("rustiq.v1.Nope");
+  grpc::health::v1::HealthCheckResponse resp;
+  EXPECT_EQ(stub->Check(&ctx, req, &resp).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  // Watch: the current status first, then NOT_SERVING and the end of the
+  // stream when the server stops.
+  grpc::ClientContext watch_ctx;
+  watch_ctx.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(10));
+  auto reader = stub->Watch(&watch_ctx, grpc::health::v1::HealthCheckRequest());
+  ASSERT_TRUE(reader->Read(&resp));
+  EXPECT_EQ(resp.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+  server_->Stop();
+  while (reader->Read(&resp)) {
+    EXPECT_NE(resp.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+  }
+  grpc::Status end = reader->Finish();
+  EXPECT_NE(end.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED)
+      << "the stream did not end at shutdown";
+}
+
 TEST_F(RpcIntegrationTest, PerCallerConcurrencyBoundHolds) {
   // The device allows 2 calls in flight per caller.
   auto stub = StubAs("client/alice");
