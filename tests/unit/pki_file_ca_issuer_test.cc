@@ -13,30 +13,14 @@
 #include "common/pki/openssl_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/temp_dir.h"
 
 namespace rustiq::pki {
 namespace {
 
+using ::rustiq::testing::TempDir;
+
 using ::testing::HasSubstr;
-
-class TempDir {
- public:
-  TempDir() {
-    const char* base = getenv("TEST_TMPDIR");
-    std::string tmpl = std::string(base != nullptr ? base : "/tmp") +
-                       "/pki_file_ca_issuer_test.XXXXXX";
-    EXPECT_NE(mkdtemp(tmpl.data()), nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 CertificateAuthority MakeCa(absl::Duration validity = absl::Hours(24 * 365)) {
   absl::StatusOr<CertificateAuthority> ca =
