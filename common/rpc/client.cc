@@ -17,9 +17,7 @@ ClientOptions FromConfig(const config::StackConfig& config,
   ClientOptions o;
   o.trust_domain = config.device_id;
   o.runtime_dir = config.paths.runtime_dir;
-  o.tls = TlsFiles{id.key_path, id.cert_path,
-                   pki::TrustBundlePath(config.paths.state_dir),
-                   config.rpc.credential_refresh_seconds};
+  o.tls = TlsFilesFor(config, id);
   o.call_deadline_ms = config.rpc.call_deadline_ms;
   o.max_message_bytes = config.rpc.max_message_bytes;
   return o;

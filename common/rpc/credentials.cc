@@ -62,6 +62,13 @@ std::shared_ptr<grpc::experimental::CertificateProviderInterface> Provider(
 
 }  // namespace
 
+TlsFiles TlsFilesFor(const config::StackConfig& config,
+                     const pki::IdentityPaths& id) {
+  return TlsFiles{id.key_path, id.cert_path,
+                  pki::TrustBundlePath(config.paths.state_dir),
+                  config.rpc.credential_refresh_seconds};
+}
+
 absl::Status CheckOwnIdentity(const TlsFiles& files,
                               const identity::SpiffeId& expected) {
   for (const std::string* path : {&files.key_path, &files.trust_bundle_path}) {

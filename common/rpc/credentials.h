@@ -13,7 +13,9 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/config/config.h"
 #include "common/identity/spiffe_id.h"
+#include "common/pki/identity_files.h"
 
 namespace rustiq::rpc {
 
@@ -23,6 +25,11 @@ struct TlsFiles {
   std::string trust_bundle_path;
   uint32_t refresh_seconds = 60;
 };
+
+// The files of identity `id` on the device described by `config`: its key
+// and certificate, the device trust bundle, the configured refresh interval.
+TlsFiles TlsFilesFor(const config::StackConfig& config,
+                     const pki::IdentityPaths& id);
 
 // Checks before use, so that a misprovisioned endpoint fails at start with a
 // message naming the file, not at the first handshake: all three files are

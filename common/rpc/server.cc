@@ -19,14 +19,11 @@ namespace rustiq::rpc {
 
 ServerOptions ServerOptionsFromConfig(const config::StackConfig& config,
                                       absl::string_view daemon) {
-  pki::IdentityPaths id = pki::ForService(config.paths.state_dir, daemon);
   ServerOptions o;
   o.daemon = std::string(daemon);
   o.trust_domain = config.device_id;
   o.runtime_dir = config.paths.runtime_dir;
-  o.tls = TlsFiles{id.key_path, id.cert_path,
-                   pki::TrustBundlePath(config.paths.state_dir),
-                   config.rpc.credential_refresh_seconds};
+  o.tls = TlsFilesFor(config, pki::ForService(config.paths.state_dir, daemon));
   o.socket_group = config.rpc.socket_group;
   o.max_message_bytes = config.rpc.max_message_bytes;
   o.max_concurrent_calls_per_caller =
