@@ -28,8 +28,9 @@ struct Posture {
   // Core dump limit from /proc/<pid>/limits; nullopt if unreadable.
   std::optional<uint64_t> core_limit;
   // Dumpable is not in /proc for other processes: a non-dumpable process's
-  // /proc/<pid>/environ (like its other private entries) belongs to root; for ourselves prctl says. nullopt
-  // when it cannot be told (a root-owned process).
+  // /proc/<pid>/environ (like its other private entries) belongs to root; for
+  // ourselves prctl says. nullopt when it cannot be told (a root-owned
+  // process).
   std::optional<bool> dumpable;
   // AppArmor (or other LSM) label, "" when the kernel has no such LSM.
   std::string lsm_label;

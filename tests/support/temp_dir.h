@@ -18,8 +18,8 @@ class TempDir {
  public:
   explicit TempDir(const std::string& prefix = "rustiq-test") {
     const char* base = getenv("TEST_TMPDIR");
-    std::string tmpl = std::string(base != nullptr ? base : "/tmp") + "/" +
-                       prefix + ".XXXXXX";
+    std::string tmpl =
+        std::string(base != nullptr ? base : "/tmp") + "/" + prefix + ".XXXXXX";
     EXPECT_NE(mkdtemp(tmpl.data()), nullptr);
     path_ = tmpl;
   }
