@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "common/logging/escape.h"
 
 namespace rustiq::identity {
 namespace {
@@ -17,24 +18,9 @@ bool IsIdChar(char c) {
          c == '-' || c == '_';
 }
 
-// Quotes a hostile string for an error message: printable ASCII kept, the rest
-// escaped, and long inputs cut so that errors stay one readable line.
+// Quotes a hostile string for an error message (one readable line).
 std::string Quote(absl::string_view s) {
-  std::string out = "\"";
-  size_t n = 0;
-  for (char c : s) {
-    if (++n > 80) {
-      out += "...";
-      break;
-    }
-    unsigned char u = static_cast<unsigned char>(c);
-    if (u >= 0x20 && u < 0x7f && c != '"' && c != '\\') {
-      out += c;
-    } else {
-      out += absl::StrCat("\\x", absl::Hex(u, absl::kZeroPad2));
-    }
-  }
-  return out + "\"";
+  return "\"" + log::EscapeUntrusted(s, 80) + "\"";
 }
 
 }  // namespace

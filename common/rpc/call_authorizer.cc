@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "common/identity/spiffe_id.h"
+#include "common/logging/escape.h"
 #include "common/rpc/status.h"
 
 namespace rustiq::rpc {
@@ -14,17 +15,7 @@ namespace {
 constexpr absl::string_view kBearerPrefix = "Bearer ";
 
 // Hostile strings (method paths, URIs) are shown truncated and escaped.
-std::string Shown(absl::string_view s) {
-  std::string out;
-  for (char c : s.substr(0, 200)) {
-    unsigned char u = static_cast<unsigned char>(c);
-    out += (u >= 0x20 && u < 0x7f)
-               ? std::string(1, c)
-               : absl::StrCat("\\x", absl::Hex(u, absl::kZeroPad2));
-  }
-  if (s.size() > 200) out += "...";
-  return out;
-}
+std::string Shown(absl::string_view s) { return log::EscapeUntrusted(s, 200); }
 
 }  // namespace
 

@@ -1,3 +1,4 @@
+#include "common/logging/escape.h"
 #include "common/logging/log.h"
 #include "gtest/gtest.h"
 
@@ -26,6 +27,15 @@ TEST(Log, HostileValuesCannotForgeFieldsOrLines) {
   std::string ctl =
       FormatRecord(Level::kInfo, "m", {{"k", std::string("a\x01", 2)}});
   EXPECT_NE(ctl.find(R"(k="a\x01")"), std::string::npos) << ctl;
+}
+
+TEST(EscapeUntrusted, KeepsPrintableEscapesTheRestAndCuts) {
+  EXPECT_EQ(EscapeUntrusted("svc/keyd", 80), "svc/keyd");
+  EXPECT_EQ(EscapeUntrusted(std::string("a\nb\0\"\\", 6), 80),
+            "a\\x0ab\\x00\\x22\\x5c");
+  EXPECT_EQ(EscapeUntrusted("\xd0\xba", 80), "\\xd0\\xba");
+  EXPECT_EQ(EscapeUntrusted(std::string(300, 'a'), 200),
+            std::string(200, 'a') + "...");
 }
 
 TEST(Log, ParsesLevels) {
