@@ -31,6 +31,16 @@ ServerOptions ServerOptionsFromConfig(const config::StackConfig& config,
   return o;
 }
 
+absl::StatusOr<gid_t> PrepareServerPaths(const ServerOptions& options) {
+  absl::StatusOr<gid_t> gid = ResolveGroup(options.socket_group);
+  if (!gid.ok()) return gid.status();
+  if (absl::Status s = PrepareSocketDirectory(options.runtime_dir, *gid);
+      !s.ok()) {
+    return s;
+  }
+  return gid;
+}
+
 absl::StatusOr<std::unique_ptr<RpcServer>> RpcServer::Start(
     const ServerOptions& options, const std::vector<ServiceEntry>& services,
     audit::SecurityEventSink* sink, TokenVerifier* tokens) {
@@ -61,12 +71,8 @@ absl::StatusOr<std::unique_ptr<RpcServer>> RpcServer::Start(
       options.daemon, options.trust_domain, server->table_.get(),
       server->limiter_.get(), sink, tokens);
 
-  absl::StatusOr<gid_t> gid = ResolveGroup(options.socket_group);
+  absl::StatusOr<gid_t> gid = PrepareServerPaths(options);
   if (!gid.ok()) return gid.status();
-  if (absl::Status s = PrepareSocketDirectory(options.runtime_dir, *gid);
-      !s.ok()) {
-    return s;
-  }
   server->socket_path_ =
       absl::StrCat(options.runtime_dir, "/", options.daemon, ".sock");
   if (absl::Status s = ClaimSocketPath(server->socket_path_); !s.ok()) return s;

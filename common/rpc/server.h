@@ -55,6 +55,12 @@ ServiceEntry Serve(typename Api::Service* impl) {
   return ServiceEntry{impl, Api::service_full_name()};
 }
 
+// What a server needs from the system before its daemon confines itself:
+// the socket group resolved (NSS may load libraries) and the runtime
+// directory created with its mode, so that Landlock can grant it. Start()
+// runs it too. Returns the socket group's gid.
+absl::StatusOr<gid_t> PrepareServerPaths(const ServerOptions& options);
+
 class RpcServer {
  public:
   // Validates everything (identity files, declarations, socket path) before

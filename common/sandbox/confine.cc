@@ -20,6 +20,25 @@ absl::Status Step(absl::string_view step, const absl::Status& s) {
 
 }  // namespace
 
+absl::StatusOr<ConfinementSpec> SpecFromPolicy(
+    absl::string_view daemon, absl::string_view capabilities_text,
+    absl::string_view landlock_text, const PathRoots& roots,
+    const SeccompPolicy& seccomp) {
+  const std::string dir = absl::StrCat("policies/", daemon, "/");
+  absl::StatusOr<std::vector<std::string>> caps =
+      ParseCapabilitiesFile(capabilities_text, dir + "capabilities");
+  if (!caps.ok()) return caps.status();
+  absl::StatusOr<LandlockRules> landlock =
+      ParseLandlockFile(landlock_text, dir + "landlock.paths", roots);
+  if (!landlock.ok()) return landlock.status();
+  ConfinementSpec spec;
+  spec.daemon = std::string(daemon);
+  spec.capabilities = *std::move(caps);
+  spec.landlock = *std::move(landlock);
+  spec.seccomp = &seccomp;
+  return spec;
+}
+
 absl::StatusOr<ConfinementReport> Confine(const ConfinementSpec& spec) {
   ConfinementReport report;
   if (spec.seccomp == nullptr) {

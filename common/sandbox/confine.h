@@ -19,6 +19,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/sandbox/landlock.h"
+#include "common/sandbox/policy_files.h"
 #include "common/sandbox/privileges.h"
 #include "common/sandbox/seccomp_filter.h"
 
@@ -44,6 +45,15 @@ struct ConfinementReport {
   bool seccomp_loaded = false;
   bool complain = false;
 };
+
+// Builds a daemon's spec from its compiled-in policy: the texts of
+// policies/<daemon>/capabilities and landlock.paths (embedded by
+// rustiq-policy-embed, header policies/<daemon>/policy_files.h), the device's
+// path roots, and its compiled seccomp policy (not owned; static).
+absl::StatusOr<ConfinementSpec> SpecFromPolicy(
+    absl::string_view daemon, absl::string_view capabilities_text,
+    absl::string_view landlock_text, const PathRoots& roots,
+    const SeccompPolicy& seccomp);
 
 absl::StatusOr<ConfinementReport> Confine(const ConfinementSpec& spec);
 

@@ -11,9 +11,7 @@
 #include "common/config/config.h"
 #include "common/logging/log.h"
 #include "common/rpc/server.h"
-#include "common/rpc/unix_socket.h"
 #include "common/sandbox/confine.h"
-#include "common/sandbox/policy_files.h"
 #include "policies/testserver/policy_files.h"
 #include "policies/testserver/seccomp_policy.h"
 #include "tests/testserver/echo_service.h"
@@ -59,44 +57,31 @@ int Run(int argc, char** argv) {
   sigaddset(&stop, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
 
-  // Confinement comes before the server starts any thread: what it needs
-  // from the system (the socket group, the runtime directory) is resolved
-  // and created first.
+  // Confinement comes before the server starts any thread; what it needs
+  // from the system is resolved and created first.
   rustiq::rpc::ServerOptions options =
       rustiq::rpc::ServerOptionsFromConfig(*config, name);
-  absl::StatusOr<gid_t> gid = rustiq::rpc::ResolveGroup(options.socket_group);
-  absl::Status dir =
-      gid.ok() ? rustiq::rpc::PrepareSocketDirectory(options.runtime_dir, *gid)
-               : gid.status();
-  if (!dir.ok()) {
+  if (absl::StatusOr<gid_t> gid = rustiq::rpc::PrepareServerPaths(options);
+      !gid.ok()) {
     rustiq::log::Error("cannot prepare the socket directory",
-                       {{"error", dir.message()}});
+                       {{"error", gid.status().message()}});
     return 1;
   }
   namespace policies = rustiq::sandbox::policies;
-  rustiq::sandbox::ConfinementSpec spec;
-  spec.daemon = name;
-  spec.complain = complain;
-  spec.seccomp = &policies::TestserverSeccompPolicy();
-  absl::StatusOr<std::vector<std::string>> caps =
-      rustiq::sandbox::ParseCapabilitiesFile(
-          policies::testserver::kCapabilities,
-          "policies/testserver/capabilities");
-  absl::StatusOr<rustiq::sandbox::LandlockRules> landlock =
-      rustiq::sandbox::ParseLandlockFile(
+  absl::StatusOr<rustiq::sandbox::ConfinementSpec> spec =
+      rustiq::sandbox::SpecFromPolicy(
+          name, policies::testserver::kCapabilities,
           policies::testserver::kLandlockPaths,
-          "policies/testserver/landlock.paths",
           {config->paths.config_dir, config->paths.state_dir,
-           config->paths.runtime_dir, name});
-  if (!caps.ok() || !landlock.ok()) {
+           config->paths.runtime_dir, name},
+          policies::TestserverSeccompPolicy());
+  if (!spec.ok()) {
     rustiq::log::Error("bad compiled-in policy",
-                       {{"error", caps.ok() ? landlock.status().message()
-                                            : caps.status().message()}});
+                       {{"error", spec.status().message()}});
     return 1;
   }
-  spec.capabilities = *caps;
-  spec.landlock = *landlock;
-  rustiq::sandbox::ConfineOrDie(spec);
+  spec->complain = complain;
+  rustiq::sandbox::ConfineOrDie(*spec);
 
   rustiq::audit::LogSecurityEventSink sink;
   rustiq::testing::EchoService echo;

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <functional>
 
+#include "common/sandbox/confine.h"
 #include "common/sandbox/hardening.h"
 #include "common/sandbox/landlock.h"
 #include "common/sandbox/policy_files.h"
@@ -227,6 +228,28 @@ TEST(PolicyFiles, LandlockErrorsNameFileAndLine) {
     ASSERT_FALSE(r.ok()) << c.text;
     EXPECT_THAT(r.status().message(), HasSubstr(c.expect)) << c.text;
   }
+}
+
+TEST(SpecFromPolicy, BuildsTheSpecAndNamesTheDaemonsFilesInErrors) {
+  static const SeccompPolicy kPolicy{};
+  auto spec =
+      SpecFromPolicy("keyd", "# none\n", "rw ${state}/${daemon}\n",
+                     {"/etc/r", "/var/lib/r", "/run/r", "keyd"}, kPolicy);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->daemon, "keyd");
+  EXPECT_TRUE(spec->capabilities.empty());
+  EXPECT_THAT(spec->landlock.read_write,
+              ::testing::ElementsAre("/var/lib/r/keyd"));
+  EXPECT_EQ(spec->seccomp, &kPolicy);
+  EXPECT_FALSE(spec->complain);  // never the default
+  auto bad = SpecFromPolicy("keyd", "CAP_KILL\n", "rw /x\n", {}, kPolicy);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(),
+              HasSubstr("policies/keyd/capabilities:1"));
+  bad = SpecFromPolicy("keyd", "", "", {}, kPolicy);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(),
+              HasSubstr("policies/keyd/landlock.paths"));
 }
 
 TEST(PolicyFiles, CapabilitiesNeedAReason) {

@@ -28,7 +28,6 @@
 #include <string>
 
 #include "common/sandbox/confine.h"
-#include "common/sandbox/policy_files.h"
 #include "policies/testserver/policy_files.h"
 #include "policies/testserver/seccomp_policy.h"
 
@@ -159,23 +158,18 @@ int main(int argc, char** argv) {
                  "[--complain] ACTION\n");
     return 2;
   }
-  rustiq::sandbox::ConfinementSpec spec;
-  spec.daemon = "testserver";
-  auto caps =
-      rustiq::sandbox::ParseCapabilitiesFile(kCapabilities, "capabilities");
-  auto landlock = rustiq::sandbox::ParseLandlockFile(
-      kLandlockPaths, "landlock.paths",
-      {root + "/etc", root + "/state", root + "/run", "testserver"});
-  if (!caps.ok() || !landlock.ok()) return 3;
-  spec.capabilities = *caps;
-  spec.landlock = *landlock;
-  spec.seccomp = &rustiq::sandbox::policies::TestserverSeccompPolicy();
-  spec.complain = complain;
+  absl::StatusOr<rustiq::sandbox::ConfinementSpec> spec =
+      rustiq::sandbox::SpecFromPolicy(
+          "testserver", kCapabilities, kLandlockPaths,
+          {root + "/etc", root + "/state", root + "/run", "testserver"},
+          rustiq::sandbox::policies::TestserverSeccompPolicy());
+  if (!spec.ok()) return 3;
+  spec->complain = complain;
   if (!user.empty()) {
     auto ids = rustiq::sandbox::ResolveUserAndGroup(user, group);
     if (!ids.ok()) return 3;
-    spec.run_as = *ids;
+    spec->run_as = *ids;
   }
-  rustiq::sandbox::ConfineOrDie(spec);
+  rustiq::sandbox::ConfineOrDie(*spec);
   return Run(root, action);
 }
