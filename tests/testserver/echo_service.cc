@@ -13,6 +13,9 @@ grpc::Status Answer(grpc::ServerContext* ctx, const EchoService::Request* req,
                     EchoService::Reply* reply) {
   reply->set_text(req->text());
   reply->set_caller(rpc::CallerOf(*ctx));
+  for (const auto& [key, value] : ctx->client_metadata()) {
+    reply->add_metadata_keys(std::string(key.data(), key.size()));
+  }
   return grpc::Status::OK;
 }
 
