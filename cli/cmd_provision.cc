@@ -1,7 +1,8 @@
-// rustiqctl provision: the development form of provisioning. Creates the
-// device CA (it lives in keyd's state directory and moves inside keyd with
-// the key-custody work), the trust bundle, and an identity for every daemon
-// and for the CLI, then writes the device configuration.
+// rustiqctl provision: the development form of provisioning, run offline
+// (before the daemons start, as the user that will own keyd's state). Writes
+// the device configuration, creates keyd's master key and key store with the
+// device CA inside (services/keyd/provision.h), and issues the trust bundle
+// and an identity for every daemon and for the CLI through that CA.
 //
 //   rustiqctl provision device [--root DIR] [--device-id ID] [--service N]...
 //   rustiqctl provision identity svc/NAME|client/NAME
@@ -18,9 +19,9 @@
 #include "cli/commands.h"
 #include "common/config/daemons.h"
 #include "common/identity/spiffe_id.h"
-#include "common/pki/file_ca_issuer.h"
 #include "common/pki/identity_files.h"
 #include "common/pki/provisioner.h"
+#include "services/keyd/provision.h"
 
 namespace rustiq::cli {
 namespace {
@@ -30,7 +31,7 @@ struct DeviceArgs {
   std::string device_id;
   std::vector<std::string> services;
   std::vector<std::string> clients;
-  uint32_t lifetime_hours = 24 * 30;
+  uint32_t lifetime_hours = 0;  // 0: keyd.identity_lifetime_hours
 };
 
 std::string NewDeviceId() {
@@ -82,20 +83,7 @@ int ProvisionDevice(const GlobalOptions& global, const DeviceArgs& args) {
   absl::StatusOr<config::StackConfig> cfg = DeviceConfig(global, args, &exists);
   if (!cfg.ok()) return out.Fail(cfg.status());
 
-  pki::ProvisionRequest req;
-  req.state_dir = cfg->paths.state_dir;
-  req.trust_domain = cfg->device_id;
-  for (absl::string_view d : config::kStackDaemons)
-    req.services.emplace_back(d);
-  req.services.insert(req.services.end(), args.services.begin(),
-                      args.services.end());
-  req.clients = {std::string(config::kCliClientName)};
-  req.clients.insert(req.clients.end(), args.clients.begin(),
-                     args.clients.end());
-  req.identity_lifetime = absl::Hours(args.lifetime_hours);
-  absl::StatusOr<pki::ProvisionResult> result = pki::ProvisionDevice(req);
-  if (!result.ok()) return out.Fail(result.status());
-
+  // The configuration comes first: keyd's provisioning reads it.
   if (!exists) {
     std::error_code ec;
     std::filesystem::create_directories(cfg->paths.config_dir, ec);
@@ -103,6 +91,20 @@ int ProvisionDevice(const GlobalOptions& global, const DeviceArgs& args) {
                                               config::RenderConfig(*cfg), 0644);
     if (!s.ok()) return out.Fail(s);
   }
+  pki::ProvisionRequest req;
+  for (absl::string_view d : config::kStackDaemons)
+    req.services.emplace_back(d);
+  req.services.insert(req.services.end(), args.services.begin(),
+                      args.services.end());
+  req.clients = {std::string(config::kCliClientName)};
+  req.clients.insert(req.clients.end(), args.clients.begin(),
+                     args.clients.end());
+  req.identity_lifetime = absl::Hours(args.lifetime_hours != 0
+                                          ? args.lifetime_hours
+                                          : cfg->keyd.identity_lifetime_hours);
+  absl::StatusOr<pki::ProvisionResult> result =
+      keyd::ProvisionThroughKeyd(*cfg, req);
+  if (!result.ok()) return out.Fail(result.status());
   std::vector<std::string> ids;
   for (const std::string& s : req.services) ids.push_back("svc/" + s);
   for (const std::string& c : req.clients) ids.push_back("client/" + c);
@@ -127,12 +129,10 @@ int ProvisionIdentity(const GlobalOptions& global, const std::string& path,
   absl::StatusOr<identity::SpiffeId> id =
       identity::SpiffeId::FromParts(cfg->device_id, path);
   if (!id.ok()) return out.Fail(id.status());
-  absl::StatusOr<std::unique_ptr<pki::FileCaIssuer>> issuer =
-      pki::FileCaIssuer::Load(pki::DeviceCaPathsFor(cfg->paths.state_dir));
-  if (!issuer.ok()) return out.Fail(issuer.status());
-  absl::StatusOr<pki::IdentityPaths> written =
-      pki::IssueIdentity(**issuer, cfg->paths.state_dir, *id,
-                         absl::Hours(lifetime_hours), pki::FileOwner{});
+  absl::StatusOr<pki::IdentityPaths> written = keyd::IssueIdentityThroughKeyd(
+      *cfg, *id,
+      absl::Hours(lifetime_hours != 0 ? lifetime_hours
+                                      : cfg->keyd.identity_lifetime_hours));
   if (!written.ok()) return out.Fail(written.status());
   out.Result(absl::StrCat("issued ", id->ToUri(), "\n  key:  ",
                           written->key_path, "\n  cert: ", written->cert_path),
@@ -166,22 +166,24 @@ void AddProvisionCommand(CLI::App& app, const GlobalOptions& global,
                      "Also issue an identity for client/NAME (repeatable)");
   device
       ->add_option("--lifetime-hours", dev->lifetime_hours,
-                   "Lifetime of the issued certificates")
-      ->capture_default_str()
-      ->check(CLI::Range(1u, 24u * 90u));
+                   "Lifetime of the issued certificates (default: "
+                   "keyd.identity_lifetime_hours; at most "
+                   "keyd.max_identity_lifetime_hours)")
+      ->check(CLI::Range(1u, 24u * 365u));
   device->callback([&global, action, dev] {
     *action = [&global, dev] { return ProvisionDevice(global, *dev); };
   });
 
   auto id_path = std::make_shared<std::string>();
-  auto id_hours = std::make_shared<uint32_t>(24 * 30);
+  auto id_hours = std::make_shared<uint32_t>(0);
   CLI::App* ident = cmd->add_subcommand(
       "identity", "Issue (or re-issue) one identity from the device CA");
   ident->add_option("id", *id_path, "svc/NAME or client/NAME")->required();
   ident
-      ->add_option("--lifetime-hours", *id_hours, "Lifetime of the certificate")
-      ->capture_default_str()
-      ->check(CLI::Range(1u, 24u * 90u));
+      ->add_option("--lifetime-hours", *id_hours,
+                   "Lifetime of the certificate (default: "
+                   "keyd.identity_lifetime_hours)")
+      ->check(CLI::Range(1u, 24u * 365u));
   ident->callback([&global, action, id_path, id_hours] {
     *action = [&global, id_path, id_hours] {
       return ProvisionIdentity(global, *id_path, *id_hours);

@@ -136,13 +136,20 @@ absl::Status DeviceId(absl::string_view v) {
   return absl::OkStatus();
 }
 
+absl::Status KeydBackend(absl::string_view v) {
+  if (v != "soft" && v != "pkcs11") {
+    return absl::InvalidArgumentError("\"soft\" or \"pkcs11\"");
+  }
+  return absl::OkStatus();
+}
+
 // `complete` is false for a drop-in, which may leave required keys to the
 // main file but must not contain unknown keys or bad values.
 absl::StatusOr<StackConfig> FromTable(const toml::table& root,
                                       const std::string& origin,
                                       bool complete = true) {
   static const std::vector<std::string> kSections = {"device", "paths", "rpc",
-                                                     "log"};
+                                                     "log", "keyd"};
   for (const auto& [k, v] : root) {
     if (std::find(kSections.begin(), kSections.end(), std::string(k.str())) ==
         kSections.end()) {
@@ -206,6 +213,48 @@ absl::StatusOr<StackConfig> FromTable(const toml::table& root,
     return st;
   }
   if (auto st = logs.Finish(); !st.ok()) return st;
+
+  SectionReader keyd(root["keyd"].as_table(), "keyd", origin);
+  s = keyd.ReadString("backend", &cfg.keyd.backend, KeydBackend);
+  if (s.ok()) {
+    s = keyd.ReadString("master_key_file", &cfg.keyd.master_key_file,
+                        AbsolutePath);
+  }
+  if (s.ok()) {
+    s = keyd.ReadString("pkcs11_module", &cfg.keyd.pkcs11_module,
+                        AbsolutePath);
+  }
+  if (s.ok()) {
+    s = keyd.ReadString("pkcs11_token_label", &cfg.keyd.pkcs11_token_label);
+  }
+  if (s.ok()) {
+    s = keyd.ReadString("pkcs11_pin_file", &cfg.keyd.pkcs11_pin_file,
+                        AbsolutePath);
+  }
+  if (s.ok()) {
+    s = keyd.ReadUint("identity_lifetime_hours",
+                      &cfg.keyd.identity_lifetime_hours, 1, 24 * 365);
+  }
+  if (s.ok()) {
+    s = keyd.ReadUint("max_identity_lifetime_hours",
+                      &cfg.keyd.max_identity_lifetime_hours, 1, 24 * 365);
+  }
+  if (s.ok()) s = keyd.Finish();
+  if (!s.ok()) return s;
+  if (cfg.keyd.identity_lifetime_hours > cfg.keyd.max_identity_lifetime_hours) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        origin, ": keyd.identity_lifetime_hours (",
+        cfg.keyd.identity_lifetime_hours,
+        ") exceeds keyd.max_identity_lifetime_hours (",
+        cfg.keyd.max_identity_lifetime_hours, ")"));
+  }
+  if (complete && cfg.keyd.backend == "pkcs11" &&
+      (cfg.keyd.pkcs11_module.empty() || cfg.keyd.pkcs11_pin_file.empty())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        origin,
+        ": keyd.backend = \"pkcs11\" needs keyd.pkcs11_module and "
+        "keyd.pkcs11_pin_file"));
+  }
   return cfg;
 }
 
@@ -321,6 +370,21 @@ std::string RenderConfig(const StackConfig& c) {
     rpc.insert_or_assign("socket_group", c.rpc.socket_group);
   }
   root.insert_or_assign("rpc", std::move(rpc));
+  toml::table keyd{
+      {"backend", c.keyd.backend},
+      {"identity_lifetime_hours",
+       static_cast<int64_t>(c.keyd.identity_lifetime_hours)},
+      {"max_identity_lifetime_hours",
+       static_cast<int64_t>(c.keyd.max_identity_lifetime_hours)},
+  };
+  for (auto [key, value] :
+       {std::pair{"master_key_file", &c.keyd.master_key_file},
+        std::pair{"pkcs11_module", &c.keyd.pkcs11_module},
+        std::pair{"pkcs11_token_label", &c.keyd.pkcs11_token_label},
+        std::pair{"pkcs11_pin_file", &c.keyd.pkcs11_pin_file}}) {
+    if (!value->empty()) keyd.insert_or_assign(key, *value);
+  }
+  root.insert_or_assign("keyd", std::move(keyd));
   std::ostringstream out;
   out << "# rustiq device configuration. See docs/configuration.md.\n"
       << root << "\n";

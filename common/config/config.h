@@ -41,6 +41,21 @@ struct RpcConfig {
   uint32_t credential_refresh_seconds = 60;
 };
 
+// [keyd]: key custody (docs/keyd.md).
+struct KeydConfig {
+  std::string backend = "soft";  // "soft" or "pkcs11"
+  // The master key of the soft key store. Empty: the systemd credential
+  // "keyd-master-key" when keyd runs with one, else <state>/keyd/master.key.
+  std::string master_key_file;
+  std::string pkcs11_module;  // absolute path of the PKCS#11 module
+  std::string pkcs11_token_label = "rustiq";
+  std::string pkcs11_pin_file;  // absolute path, readable by keyd alone
+  // Lifetime of the certificates keyd issues when the request names none,
+  // and the most a request may ask for.
+  uint32_t identity_lifetime_hours = 24;
+  uint32_t max_identity_lifetime_hours = 24 * 7;
+};
+
 struct LogConfig {
   std::string level = "info";
 };
@@ -51,6 +66,7 @@ struct StackConfig {
   PathsConfig paths;
   RpcConfig rpc;
   LogConfig log;
+  KeydConfig keyd;
 };
 
 // Resolves the config path: explicit flag, else $RUSTIQ_CONFIG, else the

@@ -212,6 +212,25 @@ absl::StatusOr<CertificateAuthority> CertificateAuthority::Create(
   }
   absl::StatusOr<EvpPkeyPtr> key = GenerateP256Key();
   if (!key.ok()) return key.status();
+  return CreateWithKey(*std::move(key), trust_domain, validity);
+}
+
+absl::StatusOr<CertificateAuthority> CertificateAuthority::CreateWithKey(
+    EvpPkeyPtr signing_key, absl::string_view trust_domain,
+    absl::Duration validity) {
+  if (absl::Status s = identity::ValidateTrustDomain(trust_domain); !s.ok()) {
+    return s;
+  }
+  if (validity <= absl::ZeroDuration() ||
+      validity == absl::InfiniteDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("CA validity must be positive and finite, not ",
+                     absl::FormatDuration(validity)));
+  }
+  if (signing_key == nullptr || !IsP256Key(signing_key.get())) {
+    return absl::InvalidArgumentError("CA key is not an EC P-256 key");
+  }
+  const EvpPkeyPtr& key = signing_key;
 
   X509Ptr cert(X509_new());
   if (cert == nullptr) return OpenSslFailure("cannot allocate a certificate");
@@ -234,7 +253,7 @@ absl::StatusOr<CertificateAuthority> CertificateAuthority::Create(
       !s.ok()) {
     return s;
   }
-  if (X509_set_pubkey(c, key->get()) != 1) {
+  if (X509_set_pubkey(c, key.get()) != 1) {
     return OpenSslFailure("cannot set the CA public key");
   }
 
@@ -253,7 +272,7 @@ absl::StatusOr<CertificateAuthority> CertificateAuthority::Create(
       !s.ok()) {
     return s;
   }
-  if (X509_sign(c, key->get(), EVP_sha256()) <= 0) {
+  if (X509_sign(c, key.get(), EVP_sha256()) <= 0) {
     return OpenSslFailure("cannot sign the CA certificate");
   }
 
@@ -263,27 +282,34 @@ absl::StatusOr<CertificateAuthority> CertificateAuthority::Create(
   if (!not_before.ok()) return not_before.status();
   absl::StatusOr<absl::Time> not_after = ToAbslTime(X509_get0_notAfter(c));
   if (!not_after.ok()) return not_after.status();
-  return CertificateAuthority(*std::move(key), std::move(cert), *std::move(pem),
+  return CertificateAuthority(std::move(signing_key), std::move(cert), *std::move(pem),
                               domain, *not_before, *not_after);
 }
 
 absl::StatusOr<CertificateAuthority> CertificateAuthority::FromPem(
     absl::string_view key_pem, absl::string_view cert_pem) {
-  absl::StatusOr<X509Ptr> cert = CertificateFromPem(cert_pem);
-  if (!cert.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("CA certificate: ", cert.status().message()));
-  }
   absl::StatusOr<EvpPkeyPtr> key = PrivateKeyFromPem(key_pem);
   if (!key.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("CA key: ", key.status().message()));
   }
+  return FromKeyAndCert(*std::move(key), cert_pem);
+}
+
+absl::StatusOr<CertificateAuthority> CertificateAuthority::FromKeyAndCert(
+    EvpPkeyPtr signing_key, absl::string_view cert_pem) {
+  absl::StatusOr<X509Ptr> cert = CertificateFromPem(cert_pem);
+  if (!cert.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("CA certificate: ", cert.status().message()));
+  }
+  const EvpPkeyPtr& key = signing_key;
+  if (key == nullptr) return absl::InvalidArgumentError("no CA key");
   X509* c = cert->get();
-  if (!IsP256Key(key->get())) {
+  if (!IsP256Key(key.get())) {
     return absl::InvalidArgumentError("CA key is not an EC P-256 key");
   }
-  if (X509_check_private_key(c, key->get()) != 1) {
+  if (X509_check_private_key(c, key.get()) != 1) {
     ERR_clear_error();
     return absl::InvalidArgumentError(
         "CA key does not match the CA certificate (they are from different "
@@ -320,7 +346,7 @@ absl::StatusOr<CertificateAuthority> CertificateAuthority::FromPem(
   // certificate whatever else the file held.
   absl::StatusOr<std::string> pem = CertificateToPem(c);
   if (!pem.ok()) return pem.status();
-  return CertificateAuthority(*std::move(key), *std::move(cert),
+  return CertificateAuthority(std::move(signing_key), *std::move(cert),
                               *std::move(pem), *std::move(trust_domain),
                               *not_before, *not_after);
 }

@@ -47,6 +47,14 @@ class CertificateAuthority {
   static absl::StatusOr<CertificateAuthority> Create(
       absl::string_view trust_domain, absl::Duration validity);
 
+  // As Create, with a given P-256 key: for keyd, whose CA key lives in a
+  // backend and signs through an OpenSSL provider (common/keyclient).
+  static absl::StatusOr<CertificateAuthority> CreateWithKey(
+      EvpPkeyPtr signing_key, absl::string_view trust_domain,
+      absl::Duration validity);
+  // As FromPem, with the key already loaded (possibly provider-backed).
+  static absl::StatusOr<CertificateAuthority> FromKeyAndCert(
+      EvpPkeyPtr signing_key, absl::string_view cert_pem);
   // Loads a CA from its PEM key and certificate: the key must match the
   // certificate, the certificate must be a CA (basicConstraints CA:TRUE and,
   // when keyUsage is present, keyCertSign) and carry exactly one URI SAN

@@ -205,9 +205,24 @@ absl::StatusOr<ProvisionResult> ProvisionDevice(
   absl::StatusOr<std::unique_ptr<FileCaIssuer>> issuer =
       LoadOrCreateCa(request, result.ca_paths, &result.ca_created);
   if (!issuer.ok()) return issuer.status();
+  absl::StatusOr<ProvisionResult> written =
+      ProvisionIdentities(**issuer, request);
+  if (!written.ok()) return written.status();
+  written->ca_paths = result.ca_paths;
+  written->ca_created = result.ca_created;
+  return written;
+}
 
+absl::StatusOr<ProvisionResult> ProvisionIdentities(
+    IdentityIssuer& issuer, const ProvisionRequest& request) {
+  if (absl::Status s = ValidateRequest(request); !s.ok()) return s;
+  absl::StatusOr<std::vector<ProvisionedIdentity>> plan =
+      PlanIdentities(request);
+  if (!plan.ok()) return plan.status();
+
+  ProvisionResult result;
   result.trust_bundle_path = TrustBundlePath(request.state_dir);
-  absl::StatusOr<std::string> bundle = (*issuer)->TrustBundlePem();
+  absl::StatusOr<std::string> bundle = issuer.TrustBundlePem();
   if (!bundle.ok()) return bundle.status();
   if (absl::Status s = EnsureDirectory(ParentOf(result.trust_bundle_path),
                                        kPublicDirMode, kPublicDirMode);
@@ -221,9 +236,9 @@ absl::StatusOr<ProvisionResult> ProvisionDevice(
   }
 
   for (ProvisionedIdentity& planned : *plan) {
-    absl::StatusOr<IdentityPaths> written = IssueIdentity(
-        **issuer, request.state_dir, planned.id, request.identity_lifetime);
-    if (!written.ok()) return written.status();
+    absl::StatusOr<IdentityPaths> identity_written = IssueIdentity(
+        issuer, request.state_dir, planned.id, request.identity_lifetime);
+    if (!identity_written.ok()) return identity_written.status();
     result.identities.push_back(std::move(planned));
   }
   return result;

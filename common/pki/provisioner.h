@@ -49,6 +49,14 @@ struct ProvisionResult {
 absl::StatusOr<ProvisionResult> ProvisionDevice(
     const ProvisionRequest& request);
 
+// The part of provisioning that does not depend on where the CA lives: writes
+// the trust bundle from `issuer` and gives every service and client of
+// `request` a fresh P-256 key and a certificate from `issuer`. keyd's
+// provisioning calls it with the CA held in keyd; ProvisionDevice with a CA
+// in files (tests and benchmarks that need no keyd).
+absl::StatusOr<ProvisionResult> ProvisionIdentities(
+    IdentityIssuer& issuer, const ProvisionRequest& request);
+
 // Gives one identity (an extra client, say) a fresh P-256 key and a
 // certificate from `issuer`, written with WriteIdentity under `state_dir`.
 absl::StatusOr<IdentityPaths> IssueIdentity(IdentityIssuer& issuer,

@@ -3,7 +3,8 @@
 // For each incoming call it establishes the caller's identity from the mTLS
 // peer certificate (exactly one URI SAN, a valid SPIFFE ID in the device's own
 // trust domain), looks up the method's declaration, checks the caller against
-// it, checks the person's token when the method declares a permission, and
+// it, checks the person's token when the method declares a permission and the
+// caller is a client (daemons act for themselves and carry no token), and
 // takes a per-caller concurrency slot. Any "no" is recorded through the
 // security-event sink and returned as a precise status:
 //   UNAUTHENTICATED     no valid identity, or a required token is missing/bad

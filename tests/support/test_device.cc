@@ -16,6 +16,7 @@
 #include "common/pki/identity_files.h"
 #include "common/pki/openssl_util.h"
 #include "common/pki/provisioner.h"
+#include "services/keyd/provision.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 
@@ -41,35 +42,36 @@ TestDevice::TestDevice(const std::function<void(config::StackConfig&)>& tweak) {
   config_.source_path = root_ + "/etc/rustiq.toml";
   if (tweak) tweak(config_);
 
-  pki::ProvisionRequest req;
-  req.state_dir = config_.paths.state_dir;
-  req.trust_domain = config_.device_id;
-  req.services = {"testserver", "supervisord", "keyd"};
-  req.clients = {"rustiqctl", "alice", "bob"};
-  req.identity_lifetime = absl::Hours(1);
-  absl::StatusOr<pki::ProvisionResult> result = pki::ProvisionDevice(req);
-  if (!result.ok()) {
-    ADD_FAILURE() << result.status();
-    return;
-  }
+  // Provisioned as a real device is: the CA inside keyd's store, every
+  // identity issued through it.
   std::filesystem::create_directories(config_.paths.config_dir);
   absl::Status s = pki::WriteFileAtomically(
       config_.source_path, config::RenderConfig(config_), 0644);
   if (!s.ok()) ADD_FAILURE() << s;
+  pki::ProvisionRequest req;
+  req.services = {"testserver", "supervisord", "keyd", "cloudd", "authd",
+                  "eventd"};
+  req.clients = {"rustiqctl", "alice", "bob"};
+  req.identity_lifetime = absl::Hours(1);
+  absl::StatusOr<pki::ProvisionResult> result =
+      keyd::ProvisionThroughKeyd(config_, req);
+  if (!result.ok()) {
+    ADD_FAILURE() << result.status();
+    return;
+  }
+  // The test keeps keyd's state open read-only in memory, for the CA that
+  // mints hostile certificates. It never writes the store.
+  absl::StatusOr<keyd::Keyd> opened =
+      keyd::OpenKeyd(config_, &sink_, /*provision=*/false);
+  if (!opened.ok()) {
+    ADD_FAILURE() << opened.status();
+    return;
+  }
+  keyd_ = std::make_unique<keyd::Keyd>(*std::move(opened));
+}
 
-  pki::DeviceCaPaths ca_paths = pki::DeviceCaPathsFor(config_.paths.state_dir);
-  auto key = pki::ReadSmallFile(ca_paths.key_path, 1 << 20);
-  auto cert = pki::ReadSmallFile(ca_paths.cert_path, 1 << 20);
-  if (!key.ok() || !cert.ok()) {
-    ADD_FAILURE() << "cannot read the device CA";
-    return;
-  }
-  auto ca = pki::CertificateAuthority::FromPem(*key, *cert);
-  if (!ca.ok()) {
-    ADD_FAILURE() << ca.status();
-    return;
-  }
-  ca_ = std::make_unique<pki::CertificateAuthority>(*std::move(ca));
+const pki::CertificateAuthority& TestDevice::ca() const {
+  return keyd_->ca->authority();
 }
 
 TestDevice::~TestDevice() {
@@ -102,7 +104,7 @@ rpc::ClientOptions TestDevice::HostileClient(
     absl::string_view name, const std::vector<std::string>& uri_sans,
     absl::Time not_before, absl::Time not_after,
     const pki::CertificateAuthority* ca) {
-  if (ca == nullptr) ca = ca_.get();
+  if (ca == nullptr) ca = &this->ca();
   std::string dir = absl::StrCat(root_, "/hostile/", name);
   std::filesystem::create_directories(dir);
   auto key = pki::GenerateP256Key();
@@ -133,7 +135,7 @@ void TestDevice::ReissueService(absl::string_view daemon) {
   spec.common_name = std::string(daemon);
   spec.not_before = absl::Now() - absl::Minutes(1);
   spec.not_after = absl::Now() + absl::Hours(1);
-  auto cert = ca_->IssueLeaf(key->get(), spec);
+  auto cert = ca().IssueLeaf(key->get(), spec);
   ASSERT_TRUE(cert.ok());
   auto key_pem = pki::PrivateKeyToPem(key->get());
   ASSERT_TRUE(key_pem.ok());

@@ -12,13 +12,16 @@
 #include "absl/time/time.h"
 #include "common/config/config.h"
 #include "common/pki/certificate_authority.h"
+#include "common/audit/security_event.h"
 #include "common/rpc/client.h"
+#include "services/keyd/keyd_setup.h"
 
 namespace rustiq::testing {
 
 class TestDevice {
  public:
-  // Provisions services {testserver, supervisord, keyd} and clients
+  // Provisions through keyd services {testserver, supervisord, keyd, cloudd,
+  // authd, eventd} and clients
   // {rustiqctl, alice, bob}; `tweak` may adjust the config before it is
   // written. Aborts the test on failure.
   explicit TestDevice(
@@ -45,12 +48,14 @@ class TestDevice {
       const pki::CertificateAuthority* ca = nullptr);
   // Re-issues an identity in place (atomic swap), as renewal will.
   void ReissueService(absl::string_view daemon);
-  const pki::CertificateAuthority& ca() const { return *ca_; }
+  // The device CA (inside keyd's store, opened by the test).
+  const pki::CertificateAuthority& ca() const;
 
  private:
   std::string root_;
   config::StackConfig config_;
-  std::unique_ptr<pki::CertificateAuthority> ca_;
+  audit::LogSecurityEventSink sink_;
+  std::unique_ptr<keyd::Keyd> keyd_;
 };
 
 // Runs rustiq-testserver as a real child process on the device.

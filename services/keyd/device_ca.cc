@@ -1,0 +1,121 @@
+#include "services/keyd/device_ca.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/identity/spiffe_id.h"
+#include "common/keyclient/remote_key.h"
+#include "common/keyclient/remote_signer.h"
+#include "common/pki/csr.h"
+
+namespace rustiq::keyd {
+namespace {
+
+// The CA key, seen by OpenSSL through the provider: signing goes to the
+// backend key.
+class BackendSigner final : public keyclient::RemoteSigner {
+ public:
+  BackendSigner(std::shared_ptr<BackendKey> key, std::string der)
+      : key_(std::move(key)), der_(std::move(der)) {}
+  const std::string& public_key_der() const override { return der_; }
+  absl::StatusOr<std::string> SignDigest(absl::string_view digest) override {
+    return key_->Sign(SignatureScheme::kEcdsaP256Sha256, digest);
+  }
+
+ private:
+  std::shared_ptr<BackendKey> key_;
+  std::string der_;
+};
+
+absl::StatusOr<pki::EvpPkeyPtr> CaSigningKey(KeyManager* keys) {
+  absl::StatusOr<std::shared_ptr<BackendKey>> key =
+      keys->InternalKey(kDeviceCaKey);
+  if (!key.ok()) return key.status();
+  if ((*key)->algorithm() != Algorithm::kEcP256) {
+    return absl::FailedPreconditionError(
+        "the device-ca key must be an ec-p256 key");
+  }
+  absl::StatusOr<std::string> der = (*key)->PublicKeyDer();
+  if (!der.ok()) return der.status();
+  return keyclient::MakeRemoteKey(
+      std::make_shared<BackendSigner>(*std::move(key), *std::move(der)));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<DeviceCa>> DeviceCa::Open(
+    KeyManager* keys, DeviceCaOptions options) {
+  absl::StatusOr<pki::EvpPkeyPtr> signing = CaSigningKey(keys);
+  if (!signing.ok()) return signing.status();
+  std::string stored = keys->CaCertificatePem();
+  absl::StatusOr<pki::CertificateAuthority> ca =
+      absl::InvalidArgumentError("no CA certificate yet");
+  if (!stored.empty()) {
+    ca = pki::CertificateAuthority::FromKeyAndCert(std::move(*signing),
+                                                   stored);
+    if (!ca.ok() || ca->trust_domain() != options.trust_domain) {
+      // A rotated device-ca key (or another device's store): a new CA
+      // certificate; identities issued before must be re-issued.
+      signing = CaSigningKey(keys);
+      if (!signing.ok()) return signing.status();
+      ca = absl::InvalidArgumentError("stale CA certificate");
+    }
+  }
+  if (!ca.ok()) {
+    ca = pki::CertificateAuthority::CreateWithKey(
+        std::move(*signing), options.trust_domain, kDeviceCaValidity);
+    if (!ca.ok()) {
+      return absl::Status(ca.status().code(),
+                          absl::StrCat("cannot create the device CA: ",
+                                       ca.status().message()));
+    }
+    if (absl::Status s = keys->SetCaCertificatePem(ca->cert_pem()); !s.ok()) {
+      return s;
+    }
+  }
+  std::string pem = ca->cert_pem();
+  auto issuer = std::make_unique<pki::FileCaIssuer>(*std::move(ca),
+                                                    options.max_lifetime);
+  return std::unique_ptr<DeviceCa>(
+      new DeviceCa(std::move(options), std::move(issuer), std::move(pem)));
+}
+
+absl::StatusOr<v1::IssueCertificateResponse> DeviceCa::IssueForCaller(
+    absl::string_view caller_path, const v1::IssueCertificateRequest& req) {
+  absl::StatusOr<pki::ParsedCsr> csr = pki::ParseCsr(req.csr_pem());
+  if (!csr.ok()) return csr.status();
+  absl::StatusOr<identity::SpiffeId> caller = identity::SpiffeId::Parse(
+      absl::StrCat("spiffe://", options_.trust_domain, "/", caller_path));
+  if (!caller.ok()) return caller.status();
+  if (csr->uri_sans.size() != 1 || csr->uri_sans[0] != caller->ToUri()) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "a certificate can only be issued for the caller's own ID ",
+        caller->ToUri(), "; the CSR must carry exactly that one URI SAN"));
+  }
+  if (!pki::IsP256Key(csr->public_key.get())) {
+    return absl::InvalidArgumentError("the CSR's key must be EC P-256");
+  }
+  absl::Duration lifetime = req.lifetime_seconds() == 0
+                                ? options_.default_lifetime
+                                : absl::Seconds(req.lifetime_seconds());
+  if (lifetime > options_.max_lifetime) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "lifetime ", absl::FormatDuration(lifetime), " exceeds the maximum ",
+        absl::FormatDuration(options_.max_lifetime),
+        " (keyd.max_identity_lifetime_hours)"));
+  }
+  absl::StatusOr<std::string> cert =
+      issuer_->IssueCertificate(csr->public_key.get(), *caller, lifetime);
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<pki::X509Ptr> parsed = pki::CertificateFromPem(*cert);
+  if (!parsed.ok()) return parsed.status();
+  v1::IssueCertificateResponse out;
+  out.set_certificate_pem(*cert);
+  int day = 0;
+  int sec = 0;
+  ASN1_TIME_diff(&day, &sec, nullptr, X509_get0_notAfter(parsed->get()));
+  out.set_not_after_unix_seconds(absl::ToUnixSeconds(absl::Now()) +
+                                 int64_t{day} * 86400 + sec);
+  out.set_trust_bundle_pem(ca_cert_pem_);
+  return out;
+}
+
+}  // namespace rustiq::keyd
