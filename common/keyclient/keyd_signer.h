@@ -22,9 +22,10 @@ namespace rustiq::keyclient {
 // One signer stands for one version of the key: the version that was current
 // when it was created. When keyd rotates the key, this signer's public key is
 // stale: keyd signs with the new version, SignDigest refuses the result
-// (FAILED_PRECONDITION, "key rotated") and MakeRemoteKey's own check would
-// refuse it too. The owner (cloudd) makes a new KeydSigner, a new remote key
-// and gets a certificate for it on reconnect and after a rotation.
+// (FAILED_PRECONDITION, "key rotated"), and a remote key (MakeRemoteKey)
+// would refuse it anyway, as it checks every signature against its public
+// half. The owner (cloudd) makes a new KeydSigner, a new remote key and gets
+// a certificate for it on reconnect and after a rotation.
 //
 // Do not sign from a thread that gRPC itself runs callbacks on: SignDigest is
 // a blocking call on `keyd_channel`.

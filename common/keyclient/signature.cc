@@ -41,8 +41,8 @@ enum class Operation { kNone, kSign, kVerify };
 struct SignatureCtx {
   const ProviderContext* provider = nullptr;
   Operation operation = Operation::kNone;
-  // A reference of our own on the public half: the operation may outlive the
-  // EVP_PKEY's key object reference it was started with (duplicates do).
+  // References of our own: a duplicated context may outlive the EVP_PKEY
+  // whose key object the operation started with.
   pki::EvpPkeyPtr public_key;
   std::shared_ptr<RemoteSigner> signer;
   // Digest-sign: the running SHA-256 of the message.

@@ -8,6 +8,7 @@
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <signal.h>
@@ -363,6 +364,30 @@ TEST(RemoteKeyTest, SignsFromManyThreads) {
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(good.load(), kThreads * kEach);
   EXPECT_EQ(signer->calls(), kThreads * kEach);
+}
+
+TEST(RemoteKeyTest, DuplicateSignsToo) {
+  auto signer = std::make_shared<LocalSigner>();
+  EvpPkeyPtr key = MakeKey(signer);
+  ASSERT_NE(key, nullptr);
+  EvpPkeyPtr copy(EVP_PKEY_dup(key.get()));
+  ASSERT_NE(copy, nullptr) << pki::OpenSslErrors();
+  key.reset();
+  std::string sig = DigestSign(copy.get(), kMessage);
+  EXPECT_TRUE(DigestVerify(signer->key(), kMessage, sig));
+}
+
+TEST(RemoteKeyTest, NeverYieldsPrivateKeyBytes) {
+  auto signer = std::make_shared<LocalSigner>();
+  EvpPkeyPtr key = MakeKey(signer);
+  ASSERT_NE(key, nullptr);
+  EXPECT_FALSE(pki::PrivateKeyToPem(key.get()).ok());
+  OSSL_PARAM* params = nullptr;
+  ASSERT_EQ(EVP_PKEY_todata(key.get(), EVP_PKEY_KEYPAIR, &params), 1);
+  EXPECT_EQ(OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_PRIV_KEY), nullptr);
+  EXPECT_NE(OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_PUB_KEY), nullptr);
+  OSSL_PARAM_free(params);
+  ERR_clear_error();
 }
 
 TEST(RemoteKeyTest, RefusesBadSigners) {
