@@ -145,10 +145,21 @@ void TestDevice::ReissueService(absl::string_view daemon) {
           .ok());
 }
 
-ServerProcess::ServerProcess(const TestDevice& device, std::string name)
+ServerProcess::ServerProcess(const TestDevice& device, std::string name,
+                             std::vector<std::string> extra_args)
     : device_(device), name_(std::move(name)) {
   log_path_ = absl::StrCat(device.root(), "/", name_, ".log");
-  std::string binary = BinaryPath("tests/testserver/rustiq-testserver");
+  // The stack's real daemons run their own binary; any other name is a
+  // test server under that name.
+  std::vector<std::string> argv;
+  if (name_ == "keyd") {
+    argv = {BinaryPath("services/keyd/rustiq-keyd"), "--config",
+            device.config_path()};
+  } else {
+    argv = {BinaryPath("tests/testserver/rustiq-testserver"), "--config",
+            device.config_path(), "--name", name_};
+  }
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   pid_ = fork();
   if (pid_ == 0) {
     int fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -156,8 +167,10 @@ ServerProcess::ServerProcess(const TestDevice& device, std::string name)
       dup2(fd, STDERR_FILENO);
       close(fd);
     }
-    execl(binary.c_str(), binary.c_str(), "--config",
-          device.config_path().c_str(), "--name", name_.c_str(), nullptr);
+    std::vector<char*> args;
+    for (std::string& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    execv(args[0], args.data());
     _exit(127);
   }
 }

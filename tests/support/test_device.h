@@ -58,10 +58,12 @@ class TestDevice {
   std::unique_ptr<keyd::Keyd> keyd_;
 };
 
-// Runs rustiq-testserver as a real child process on the device.
+// Runs a daemon as a real child process on the device: rustiq-keyd for
+// "keyd", else rustiq-testserver under `name`.
 class ServerProcess {
  public:
-  ServerProcess(const TestDevice& device, std::string name = "testserver");
+  ServerProcess(const TestDevice& device, std::string name = "testserver",
+                std::vector<std::string> extra_args = {});
   ~ServerProcess();
   // Waits until the server answers a health check as client/rustiqctl.
   bool WaitServing(absl::Duration timeout);
