@@ -205,6 +205,10 @@ absl::StatusOr<StackConfig> FromTable(const toml::table& root,
     s = rpc.ReadUint("credential_refresh_seconds",
                      &cfg.rpc.credential_refresh_seconds, 1, 86400);
   }
+  if (s.ok()) {
+    s = rpc.ReadUint("identity_renewal_percent",
+                     &cfg.rpc.identity_renewal_percent, 1, 95);
+  }
   if (s.ok()) s = rpc.Finish();
   if (!s.ok()) return s;
 
@@ -365,6 +369,8 @@ std::string RenderConfig(const StackConfig& c) {
       {"call_deadline_ms", static_cast<int64_t>(c.rpc.call_deadline_ms)},
       {"credential_refresh_seconds",
        static_cast<int64_t>(c.rpc.credential_refresh_seconds)},
+      {"identity_renewal_percent",
+       static_cast<int64_t>(c.rpc.identity_renewal_percent)},
   };
   if (!c.rpc.socket_group.empty()) {
     rpc.insert_or_assign("socket_group", c.rpc.socket_group);

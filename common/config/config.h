@@ -39,6 +39,9 @@ struct RpcConfig {
   uint32_t call_deadline_ms = 10000;
   // How often certificates and the trust bundle are re-read from disk.
   uint32_t credential_refresh_seconds = 60;
+  // A daemon renews its certificate from keyd once this share of its
+  // lifetime has passed.
+  uint32_t identity_renewal_percent = 66;
 };
 
 // [keyd]: key custody (docs/keyd.md).

@@ -9,7 +9,10 @@
 #include "absl/time/time.h"
 #include "common/audit/security_event.h"
 #include "common/config/config.h"
+#include "common/identity/spiffe_id.h"
 #include "common/logging/log.h"
+#include "common/pki/identity_files.h"
+#include "common/rpc/identity_renewer.h"
 #include "common/rpc/server.h"
 #include "common/sandbox/confine.h"
 #include "policies/keyd/policy_files.h"
@@ -17,6 +20,7 @@
 #include "services/keyd/certificates_service.h"
 #include "services/keyd/keyd_setup.h"
 #include "services/keyd/keys_service.h"
+#include "services/keyd/local_certificate_source.h"
 #include "services/keyd/secret_bytes.h"
 
 namespace {
@@ -114,6 +118,19 @@ int Run(int argc, char** argv) {
   rustiq::log::Info("serving",
                     {{"backend", keyd->keys->backend().name()},
                      {"socket", (*server)->socket_path()}});
+  // keyd's own short-lived identity, renewed from the CA it holds.
+  rustiq::keyd::LocalCertificateSource own_ca(keyd->ca.get());
+  absl::StatusOr<rustiq::identity::SpiffeId> self =
+      rustiq::identity::SpiffeId::ForService(config->device_id, kDaemon);
+  std::unique_ptr<rustiq::rpc::IdentityRenewer> renewer;
+  if (self.ok()) {
+    rustiq::rpc::RenewalPolicy policy;
+    policy.renew_after_fraction = config->rpc.identity_renewal_percent / 100.0;
+    renewer = std::make_unique<rustiq::rpc::IdentityRenewer>(
+        rustiq::pki::ForService(config->paths.state_dir, kDaemon), *self,
+        &own_ca, policy);
+    renewer->Start();
+  }
   std::thread waiter([&] {
     int sig = 0;
     sigwait(&stop, &sig);
@@ -122,6 +139,7 @@ int Run(int argc, char** argv) {
   });
   (*server)->Wait();
   waiter.join();
+  if (renewer != nullptr) renewer->Stop();
   return 0;
 }
 

@@ -15,7 +15,10 @@
 #include "common/identity/spiffe_id.h"
 #include "common/pki/csr.h"
 #include "common/pki/openssl_util.h"
+#include "common/pki/identity_files.h"
 #include "common/rpc/client.h"
+#include "common/rpc/identity_renewer.h"
+#include "common/rpc/keyd_certificate_source.h"
 #include "common/sandbox/posture.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -241,6 +244,57 @@ TEST_F(KeydTest, RunsConfinedAsTheKernelReportsIt) {
   EXPECT_THAT(text.str(), HasSubstr("Seccomp:\t2"));
   EXPECT_THAT(text.str(), HasSubstr("CapEff:\t0000000000000000"));
   EXPECT_THAT(keyd_->Log(), HasSubstr("landlock=applied"));
+}
+
+TEST_F(KeydTest, ADaemonRenewsItsIdentityThroughKeydAndKeepsWorking) {
+  rpc::ChannelFactory factory(device_.ClientFor("svc/cloudd"));
+  auto channel = factory.ForDaemon("keyd");
+  ASSERT_TRUE(channel.ok());
+  rpc::KeydCertificateSource source(*channel);
+  pki::IdentityPaths paths =
+      pki::ForService(device_.config().paths.state_dir, "cloudd");
+  rpc::IdentityRenewer renewer(
+      paths, *identity::SpiffeId::ForService("test-device", "cloudd"), &source);
+  auto before = pki::ReadSmallFile(paths.cert_path, 1 << 16);
+  absl::StatusOr<bool> renewed = renewer.RenewIfDue(absl::Now(), true);
+  ASSERT_TRUE(renewed.ok()) << renewed.status();
+  auto after = pki::ReadSmallFile(paths.cert_path, 1 << 16);
+  EXPECT_NE(*before, *after);
+  // A fresh connection presents the renewed identity and is accepted.
+  rpc::ClientOptions fresh = device_.ClientFor("svc/cloudd");
+  fresh.private_connection = true;
+  auto stub = v1::Keys::NewStub(*rpc::ChannelFactory(fresh).ForDaemon("keyd"));
+  grpc::ClientContext ctx;
+  v1::GetPublicKeyRequest req;
+  req.set_name("device-identity");
+  v1::PublicKey pub;
+  grpc::Status s = stub->GetPublicKey(&ctx, req, &pub);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+}
+
+TEST(KeydRenewal, KeydRenewsItsOwnIdentityWhileConfined) {
+  TestDevice device([](config::StackConfig& c) {
+    c.rpc.identity_renewal_percent = 1;  // due at once
+  });
+  pki::IdentityPaths paths =
+      pki::ForService(device.config().paths.state_dir, "keyd");
+  auto before = pki::ReadSmallFile(paths.cert_path, 1 << 16);
+  ASSERT_TRUE(before.ok());
+  ServerProcess keyd(device, "keyd");
+  ASSERT_TRUE(keyd.WaitServing(absl::Seconds(15))) << keyd.Log();
+  bool changed = false;
+  for (int i = 0; i < 100 && !changed; ++i) {
+    auto now = pki::ReadSmallFile(paths.cert_path, 1 << 16);
+    changed = now.ok() && *now != *before;
+    if (!changed) absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_TRUE(changed) << keyd.Log();
+  EXPECT_THAT(keyd.Log(), HasSubstr("identity renewed"));
+  // Still alive (no sandbox violation) and serving with the new identity.
+  rpc::ClientOptions fresh = device.ClientFor("client/rustiqctl");
+  fresh.private_connection = true;
+  EXPECT_TRUE(keyd.WaitServing(absl::Seconds(5))) << keyd.Log();
+  EXPECT_THAT(keyd.Log(), ::testing::Not(HasSubstr("sandbox violation")));
 }
 
 TEST(KeydStore, ATamperedStoreStopsKeydWithAClearErrorAndNothingLoaded) {

@@ -12,8 +12,13 @@ function(keyclient_test name)
 endfunction()
 
 # Runs `openssl s_server` (the openssl CLI) as a child process.
+# One test also runs the real rustiq-keyd (tests/support/test_device.h).
 keyclient_test(keyclient_provider_test SOURCES keyclient_provider_test.cc
-               DEPS rustiq_keyclient rustiq_pki OpenSSL::SSL)
+               DEPS rustiq_keyclient rustiq_pki rustiq_rpc rustiq_test_support
+                    OpenSSL::SSL)
+add_dependencies(keyclient_provider_test rustiq-keyd)
+set_source_files_properties(keyclient_provider_test.cc
+                            PROPERTIES COMPILE_OPTIONS -Wno-null-dereference)
 keyclient_test(keyclient_keyd_signer_test SOURCES keyclient_keyd_signer_test.cc
                DEPS rustiq_keyclient rustiq_proto gRPC::grpc++)
 # GCC 12 reports -Wnull-dereference inside gRPC's inlined call-op templates.

@@ -34,7 +34,10 @@
 #include "common/pki/openssl_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "common/keyclient/keyd_signer.h"
+#include "common/rpc/client.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_device.h"
 
 namespace rustiq::keyclient {
 namespace {
@@ -705,6 +708,39 @@ TEST_F(RemoteKeyTlsTest, StaleSignerFailsTheHandshakeCleanly) {
   HandshakeResult r = Handshake(server, TLS1_3_VERSION, cert.get(), key.get());
   EXPECT_FALSE(r.connected);
   EXPECT_THAT(r.errors, HasSubstr("does not verify"));
+}
+
+// The real proof: the device identity key held by a running rustiq-keyd,
+// used by cloudd's identity through KeydSigner, in a TLS 1.3 handshake with
+// client authentication. The key never leaves keyd.
+TEST_F(RemoteKeyTlsTest, Tls13ClientAuthenticationWithTheKeyHeldByKeyd) {
+  testing::TestDevice device;
+  testing::ServerProcess keyd(device, "keyd");
+  ASSERT_TRUE(keyd.WaitServing(absl::Seconds(15))) << keyd.Log();
+  rpc::ChannelFactory factory(device.ClientFor("svc/cloudd"));
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+      factory.ForDaemon("keyd");
+  ASSERT_TRUE(channel.ok()) << channel.status();
+  absl::StatusOr<std::shared_ptr<KeydSigner>> signer =
+      KeydSigner::Create(*channel, "device-identity");
+  ASSERT_TRUE(signer.ok()) << signer.status();
+  EvpPkeyPtr key = MakeKey(*signer);
+  ASSERT_NE(key, nullptr);
+  pki::X509Ptr cert = ClientCert(key.get());
+  ASSERT_NE(cert, nullptr);
+
+  SServer server(dir_, "-tls1_3");
+  ASSERT_TRUE(server.WaitReady()) << server.Log();
+  HandshakeResult r = Handshake(server, TLS1_3_VERSION, cert.get(), key.get());
+  ASSERT_TRUE(r.connected) << r.errors << "\n" << server.Log() << keyd.Log();
+  EXPECT_THAT(r.page, HasSubstr("TLSv1.3"));
+  EXPECT_THAT(r.page, HasSubstr("Subject: CN=cloudd"));
+
+  // A daemon outside the key's policy cannot even build the signer.
+  rpc::ChannelFactory authd(device.ClientFor("svc/authd"));
+  absl::StatusOr<std::shared_ptr<KeydSigner>> refused =
+      KeydSigner::Create(*authd.ForDaemon("keyd"), "device-identity");
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied);
 }
 
 }  // namespace
