@@ -236,6 +236,10 @@ absl::StatusOr<StackConfig> FromTable(const toml::table& root,
                         AbsolutePath);
   }
   if (s.ok()) {
+    s = keyd.ReadString("pkcs11_state_dir", &cfg.keyd.pkcs11_state_dir,
+                        AbsolutePath);
+  }
+  if (s.ok()) {
     s = keyd.ReadUint("identity_lifetime_hours",
                       &cfg.keyd.identity_lifetime_hours, 1, 24 * 365);
   }
@@ -387,7 +391,8 @@ std::string RenderConfig(const StackConfig& c) {
        {std::pair{"master_key_file", &c.keyd.master_key_file},
         std::pair{"pkcs11_module", &c.keyd.pkcs11_module},
         std::pair{"pkcs11_token_label", &c.keyd.pkcs11_token_label},
-        std::pair{"pkcs11_pin_file", &c.keyd.pkcs11_pin_file}}) {
+        std::pair{"pkcs11_pin_file", &c.keyd.pkcs11_pin_file},
+        std::pair{"pkcs11_state_dir", &c.keyd.pkcs11_state_dir}}) {
     if (!value->empty()) keyd.insert_or_assign(key, *value);
   }
   root.insert_or_assign("keyd", std::move(keyd));

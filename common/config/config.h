@@ -53,6 +53,9 @@ struct KeydConfig {
   std::string pkcs11_module;  // absolute path of the PKCS#11 module
   std::string pkcs11_token_label = "rustiq";
   std::string pkcs11_pin_file;  // absolute path, readable by keyd alone
+  // A directory the module itself writes at run time (SoftHSM2's token
+  // directory), granted read-write by keyd's Landlock rules; empty: none.
+  std::string pkcs11_state_dir;
   // Lifetime of the certificates keyd issues when the request names none,
   // and the most a request may ask for.
   uint32_t identity_lifetime_hours = 24;

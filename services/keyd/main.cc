@@ -99,6 +99,12 @@ int Run(int argc, char** argv) {
                        {{"error", spec.status().message()}});
     return 1;
   }
+  // A PKCS#11 module that keeps state in files (SoftHSM2's token directory)
+  // needs that directory; hardware tokens need nothing here.
+  if (config->keyd.backend == "pkcs11" &&
+      !config->keyd.pkcs11_state_dir.empty()) {
+    spec->landlock.read_write.push_back(config->keyd.pkcs11_state_dir);
+  }
   spec->complain = complain;
   rustiq::sandbox::ConfineOrDie(*spec);
 

@@ -36,6 +36,8 @@ class SoftHsmToken {
   const std::string& user_pin() const { return user_pin_; }
   const std::string& so_pin() const { return so_pin_; }
   const std::string& conf_path() const { return conf_path_; }
+  // The token directory SoftHSM writes (keyd's pkcs11_state_dir).
+  std::string token_dir() const { return dir_.path() + "/tokens"; }
 
  private:
   explicit SoftHsmToken(std::string label);
