@@ -244,6 +244,15 @@ TEST_F(KeydTest, RunsConfinedAsTheKernelReportsIt) {
   EXPECT_THAT(text.str(), HasSubstr("Seccomp:\t2"));
   EXPECT_THAT(text.str(), HasSubstr("CapEff:\t0000000000000000"));
   EXPECT_THAT(keyd_->Log(), HasSubstr("landlock=applied"));
+  // No core file with key material, as the kernel reports it from outside.
+  // (Dumpable itself cannot be told from outside when keyd runs as root, as
+  // here: its /proc entries are root's either way; confinement_test checks
+  // it for a non-root daemon.)
+  absl::StatusOr<sandbox::Posture> posture = sandbox::ReadPosture(keyd_->pid());
+  ASSERT_TRUE(posture.ok()) << posture.status();
+  ASSERT_TRUE(posture->core_limit.has_value());
+  EXPECT_EQ(*posture->core_limit, 0u);
+  if (posture->dumpable.has_value()) EXPECT_FALSE(*posture->dumpable);
 }
 
 TEST_F(KeydTest, ADaemonRenewsItsIdentityThroughKeydAndKeepsWorking) {
