@@ -10,12 +10,13 @@
 namespace rustiq::pki {
 namespace {
 
-using X509ReqPtr = std::unique_ptr<X509_REQ, OpenSslDeleter<X509_REQ, X509_REQ_free>>;
-using ExtensionStackPtr = std::unique_ptr<
-    STACK_OF(X509_EXTENSION),
-    decltype([](STACK_OF(X509_EXTENSION)* s) {
-      sk_X509_EXTENSION_pop_free(s, X509_EXTENSION_free);
-    })>;
+using X509ReqPtr =
+    std::unique_ptr<X509_REQ, OpenSslDeleter<X509_REQ, X509_REQ_free>>;
+using ExtensionStackPtr =
+    std::unique_ptr<STACK_OF(X509_EXTENSION),
+                    decltype([](STACK_OF(X509_EXTENSION) * s) {
+                      sk_X509_EXTENSION_pop_free(s, X509_EXTENSION_free);
+                    })>;
 
 }  // namespace
 
@@ -95,8 +96,7 @@ absl::StatusOr<ParsedCsr> ParseCsr(absl::string_view pem) {
       continue;
     }
     ++san_count;
-    GeneralNamesPtr names(
-        static_cast<GENERAL_NAMES*>(X509V3_EXT_d2i(ext)));
+    GeneralNamesPtr names(static_cast<GENERAL_NAMES*>(X509V3_EXT_d2i(ext)));
     if (names == nullptr) {
       ERR_clear_error();
       return absl::InvalidArgumentError("CSR subjectAltName does not parse");

@@ -61,9 +61,9 @@ absl::StatusOr<bool> IdentityRenewer::RenewIfDue(absl::Time now, bool force) {
   if (!csr.ok()) return csr.status();
   absl::StatusOr<std::string> cert = source_->Issue(*csr);
   if (!cert.ok()) {
-    return absl::Status(cert.status().code(),
-                        absl::StrCat("renewing ", id_.ToUri(), ": ",
-                                     cert.status().message()));
+    return absl::Status(
+        cert.status().code(),
+        absl::StrCat("renewing ", id_.ToUri(), ": ", cert.status().message()));
   }
   absl::StatusOr<std::string> key_pem = pki::PrivateKeyToPem(key->get());
   if (!key_pem.ok()) return key_pem.status();
@@ -96,9 +96,9 @@ void IdentityRenewer::Loop() {
     lock.unlock();
     absl::StatusOr<bool> renewed = RenewIfDue(absl::Now());
     if (!renewed.ok()) {
-      log::Warning("identity renewal failed; retrying",
-                   {{"id", id_.ToUri()},
-                    {"error", renewed.status().message()}});
+      log::Warning(
+          "identity renewal failed; retrying",
+          {{"id", id_.ToUri()}, {"error", renewed.status().message()}});
     } else if (*renewed) {
       log::Info("identity renewed", {{"id", id_.ToUri()}});
     }

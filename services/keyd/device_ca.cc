@@ -49,8 +49,7 @@ absl::StatusOr<std::unique_ptr<DeviceCa>> DeviceCa::Open(
   absl::StatusOr<pki::CertificateAuthority> ca =
       absl::InvalidArgumentError("no CA certificate yet");
   if (!stored.empty()) {
-    ca = pki::CertificateAuthority::FromKeyAndCert(std::move(*signing),
-                                                   stored);
+    ca = pki::CertificateAuthority::FromKeyAndCert(std::move(*signing), stored);
     if (!ca.ok() || ca->trust_domain() != options.trust_domain) {
       // A rotated device-ca key (or another device's store): a new CA
       // certificate; identities issued before must be re-issued.
@@ -63,17 +62,17 @@ absl::StatusOr<std::unique_ptr<DeviceCa>> DeviceCa::Open(
     ca = pki::CertificateAuthority::CreateWithKey(
         std::move(*signing), options.trust_domain, kDeviceCaValidity);
     if (!ca.ok()) {
-      return absl::Status(ca.status().code(),
-                          absl::StrCat("cannot create the device CA: ",
-                                       ca.status().message()));
+      return absl::Status(
+          ca.status().code(),
+          absl::StrCat("cannot create the device CA: ", ca.status().message()));
     }
     if (absl::Status s = keys->SetCaCertificatePem(ca->cert_pem()); !s.ok()) {
       return s;
     }
   }
   std::string pem = ca->cert_pem();
-  auto issuer = std::make_unique<pki::FileCaIssuer>(*std::move(ca),
-                                                    options.max_lifetime);
+  auto issuer =
+      std::make_unique<pki::FileCaIssuer>(*std::move(ca), options.max_lifetime);
   return std::unique_ptr<DeviceCa>(
       new DeviceCa(std::move(options), std::move(issuer), std::move(pem)));
 }

@@ -70,9 +70,9 @@ absl::StatusOr<std::string> SigningInput(SignatureScheme scheme,
   }
   if (has_digest) {
     if (digest.size() != SHA256_DIGEST_LENGTH) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "digest must be a 32-byte SHA-256 digest, got ", digest.size(),
-          " bytes"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("digest must be a 32-byte SHA-256 digest, got ",
+                       digest.size(), " bytes"));
     }
     return std::string(digest);
   }
@@ -103,10 +103,10 @@ absl::StatusOr<std::unique_ptr<KeyManager>> KeyManager::Open(
     contents->set_device_id(m->device_id_);
   }
   if (contents->device_id() != m->device_id_) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "key store ", m->store_->path(), " belongs to device '",
-        contents->device_id(), "', the configuration names '", m->device_id_,
-        "'"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("key store ", m->store_->path(), " belongs to device '",
+                     contents->device_id(), "', the configuration names '",
+                     m->device_id_, "'"));
   }
   std::unique_lock lock(m->mu_);
   absl::Status s = m->LoadFrom(*std::move(contents));
@@ -141,10 +141,10 @@ absl::Status KeyManager::LoadFrom(store::StoreContents contents) {
     e.grants = *std::move(grants);
     if (!e.public_only && e.backend != backend_->name()) {
       CleanseHandles(&contents);
-      return absl::FailedPreconditionError(absl::StrCat(
-          "key ", e.name, " lives in backend '", e.backend,
-          "' but keyd is configured with '", backend_->name(),
-          "': set [keyd] backend accordingly"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("key ", e.name, " lives in backend '", e.backend,
+                       "' but keyd is configured with '", backend_->name(),
+                       "': set [keyd] backend accordingly"));
     }
     for (store::StoredVersion& sv : *sk.mutable_versions()) {
       Version v;
@@ -158,18 +158,18 @@ absl::Status KeyManager::LoadFrom(store::StoreContents contents) {
             backend_->Open(algorithm, v.handle);
         if (!key.ok()) {
           CleanseHandles(&contents);
-          return absl::DataLossError(absl::StrCat(
-              "key ", e.name, " version ", v.version,
-              " cannot be opened: ", key.status().message()));
+          return absl::DataLossError(
+              absl::StrCat("key ", e.name, " version ", v.version,
+                           " cannot be opened: ", key.status().message()));
         }
         v.key = std::move(*key);
       }
       e.versions.emplace(v.version, std::move(v));
     }
     if (!e.versions.empty() && e.versions.count(e.current) == 0) {
-      return absl::DataLossError(absl::StrCat(
-          "key store ", store_->path(), ": key ", e.name,
-          " names a current version it does not have"));
+      return absl::DataLossError(
+          absl::StrCat("key store ", store_->path(), ": key ", e.name,
+                       " names a current version it does not have"));
     }
     entries_.emplace(e.name, std::move(e));
   }
@@ -209,9 +209,8 @@ absl::Status KeyManager::EnsureWellKnown(
     auto it = entries_.find(k.name);
     if (it != entries_.end()) {
       // The compiled-in policy wins: a policy change ships with the binary.
-      absl::StatusOr<KeyGrants> grants =
-          KeyGrants::Parse(k.policy, it->second.algorithm,
-                           it->second.public_only);
+      absl::StatusOr<KeyGrants> grants = KeyGrants::Parse(
+          k.policy, it->second.algorithm, it->second.public_only);
       if (!grants.ok()) return grants.status();
       if (it->second.policy.SerializeAsString() !=
               k.policy.SerializeAsString() ||
@@ -293,10 +292,9 @@ absl::StatusOr<KeyManager::Entry*> KeyManager::FindLocked(
   return &it->second;
 }
 
-void KeyManager::Record(
-    const Caller& caller, absl::string_view action, Outcome outcome,
-    absl::string_view key,
-    std::vector<std::pair<std::string, std::string>> more) {
+void KeyManager::Record(const Caller& caller, absl::string_view action,
+                        Outcome outcome, absl::string_view key,
+                        std::vector<std::pair<std::string, std::string>> more) {
   if (sink_ == nullptr) return;
   audit::SecurityEvent event;
   event.category = "key";
@@ -313,9 +311,9 @@ absl::Status KeyManager::CheckUse(const Caller& caller, const Entry& entry,
   if (entry.grants.Allows(caller.path, op)) return absl::OkStatus();
   Record(caller, "key.use.denied", Outcome::kDenied, entry.name,
          {{"operation", OperationName(op)}});
-  return absl::PermissionDeniedError(
-      absl::StrCat("caller ", caller.path, " may not ", OperationName(op),
-                   " with key '", entry.name, "' (its policy does not grant it)"));
+  return absl::PermissionDeniedError(absl::StrCat(
+      "caller ", caller.path, " may not ", OperationName(op), " with key '",
+      entry.name, "' (its policy does not grant it)"));
 }
 
 absl::Status KeyManager::CheckManage(const Caller& caller, const Entry& entry,
@@ -326,9 +324,9 @@ absl::Status KeyManager::CheckManage(const Caller& caller, const Entry& entry,
   }
   Record(caller, "key.manage.denied", Outcome::kDenied, entry.name,
          {{"action", std::string(action)}});
-  return absl::PermissionDeniedError(absl::StrCat(
-      "caller ", caller.path, " may not ", action, " key '", entry.name,
-      "' (its policy does not grant manage)"));
+  return absl::PermissionDeniedError(
+      absl::StrCat("caller ", caller.path, " may not ", action, " key '",
+                   entry.name, "' (its policy does not grant manage)"));
 }
 
 absl::StatusOr<const KeyManager::Version*> KeyManager::VersionOf(
@@ -336,9 +334,9 @@ absl::StatusOr<const KeyManager::Version*> KeyManager::VersionOf(
   uint32_t wanted = version == 0 ? entry.current : version;
   auto it = entry.versions.find(wanted);
   if (it == entry.versions.end()) {
-    return absl::NotFoundError(absl::StrCat(
-        "key '", entry.name, "' has no version ", wanted,
-        " (retired, or never existed)"));
+    return absl::NotFoundError(absl::StrCat("key '", entry.name,
+                                            "' has no version ", wanted,
+                                            " (retired, or never existed)"));
   }
   return &it->second;
 }
@@ -437,7 +435,8 @@ absl::StatusOr<v1::KeyInfo> KeyManager::ImportPublicKey(
                    ? CreatorOnly(caller.path, e.algorithm, true)
                    : request.policy();
   }
-  absl::StatusOr<KeyGrants> grants = KeyGrants::Parse(e.policy, e.algorithm, true);
+  absl::StatusOr<KeyGrants> grants =
+      KeyGrants::Parse(e.policy, e.algorithm, true);
   if (!grants.ok()) return grants.status();
   e.grants = *std::move(grants);
   Version v;
@@ -493,7 +492,8 @@ absl::Status KeyManager::DeleteKey(const Caller& caller,
   if (absl::Status s = CheckManage(caller, e, "delete"); !s.ok()) return s;
   if (e.well_known) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "key '", name, "' is a well-known key declared in "
+        "key '", name,
+        "' is a well-known key declared in "
         "policies/keyd/keys.toml and cannot be deleted; rotate it instead"));
   }
   Entry removed = std::move(e);
@@ -521,9 +521,10 @@ absl::StatusOr<v1::KeyInfo> KeyManager::RotateKey(const Caller& caller,
   Entry& e = **found;
   if (absl::Status s = CheckManage(caller, e, "rotate"); !s.ok()) return s;
   if (e.public_only) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "key '", name, "' is an imported public key: import the new one "
-        "under a new name instead of rotating"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("key '", name,
+                     "' is an imported public key: import the new one "
+                     "under a new name instead of rotating"));
   }
   uint32_t number = e.next_version;
   absl::StatusOr<Version> v = NewVersion(e, number);
@@ -546,14 +547,14 @@ absl::StatusOr<v1::KeyInfo> KeyManager::RotateKey(const Caller& caller,
   return InfoOf(e);
 }
 
-absl::StatusOr<v1::KeyInfo> KeyManager::RetireKeyVersion(
-    const Caller& caller, absl::string_view name, uint32_t version) {
+absl::StatusOr<v1::KeyInfo> KeyManager::RetireKeyVersion(const Caller& caller,
+                                                         absl::string_view name,
+                                                         uint32_t version) {
   std::unique_lock lock(mu_);
   absl::StatusOr<Entry*> found = FindLocked(name);
   if (!found.ok()) return found.status();
   Entry& e = **found;
-  if (absl::Status s = CheckManage(caller, e, "retire a version of");
-      !s.ok()) {
+  if (absl::Status s = CheckManage(caller, e, "retire a version of"); !s.ok()) {
     return s;
   }
   if (version == 0 || version == e.current) {
@@ -638,9 +639,9 @@ absl::StatusOr<v1::SignResponse> KeyManager::Sign(
     key = v.key;
     version = v.version;
   }
-  absl::StatusOr<std::string> input = SigningInput(
-      scheme, request.has_message(), request.message(), request.has_digest(),
-      request.digest());
+  absl::StatusOr<std::string> input =
+      SigningInput(scheme, request.has_message(), request.message(),
+                   request.has_digest(), request.digest());
   if (!input.ok()) return input.status();
   // Signing runs outside the lock: a rotation never waits for it, and the
   // version it signs with stays alive through the shared pointer.
@@ -681,9 +682,9 @@ absl::StatusOr<v1::VerifyResponse> KeyManager::Verify(
   if (request.signature().size() > 1024) {
     return absl::InvalidArgumentError("signature is longer than 1024 bytes");
   }
-  absl::StatusOr<std::string> input = SigningInput(
-      scheme, request.has_message(), request.message(), request.has_digest(),
-      request.digest());
+  absl::StatusOr<std::string> input =
+      SigningInput(scheme, request.has_message(), request.message(),
+                   request.has_digest(), request.digest());
   if (!input.ok()) return input.status();
   absl::StatusOr<bool> valid =
       VerifySignature(der, scheme, *input, request.signature());
@@ -722,13 +723,13 @@ absl::StatusOr<SecretBytes> KeyManager::Decrypt(
 absl::StatusOr<v1::SealResponse> KeyManager::Seal(
     const Caller& caller, const v1::SealRequest& request) {
   if (request.plaintext().size() > kMaxPlaintextBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "plaintext is ", request.plaintext().size(), " bytes; at most ",
-        kMaxPlaintextBytes, " can be sealed"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("plaintext is ", request.plaintext().size(),
+                     " bytes; at most ", kMaxPlaintextBytes, " can be sealed"));
   }
   if (request.context().size() > kMaxContextBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "context is longer than ", kMaxContextBytes, " bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("context is longer than ", kMaxContextBytes, " bytes"));
   }
   std::shared_ptr<BackendKey> key;
   uint32_t version = 0;
@@ -746,9 +747,9 @@ absl::StatusOr<v1::SealResponse> KeyManager::Seal(
     version = v.version;
     name = e.name;
   }
-  absl::StatusOr<std::string> sealed = key->SealGcm(
-      request.plaintext(),
-      SealAad(name, version, caller.path, request.context()));
+  absl::StatusOr<std::string> sealed =
+      key->SealGcm(request.plaintext(),
+                   SealAad(name, version, caller.path, request.context()));
   if (!sealed.ok()) return sealed.status();
   v1::SealResponse out;
   out.set_blob(EncodeSealedBlob(version, *sealed));
@@ -758,8 +759,8 @@ absl::StatusOr<v1::SealResponse> KeyManager::Seal(
 absl::StatusOr<SecretBytes> KeyManager::Unseal(
     const Caller& caller, const v1::UnsealRequest& request) {
   if (request.context().size() > kMaxContextBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "context is longer than ", kMaxContextBytes, " bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("context is longer than ", kMaxContextBytes, " bytes"));
   }
   absl::StatusOr<SealedBlob> blob = DecodeSealedBlob(request.blob());
   if (!blob.ok()) return blob.status();
@@ -782,14 +783,14 @@ absl::StatusOr<SecretBytes> KeyManager::Unseal(
     key = (*v)->key;
     name = e.name;
   }
-  return key->UnsealGcm(
-      blob->sealed, SealAad(name, blob->version, caller.path, request.context()));
+  return key->UnsealGcm(blob->sealed, SealAad(name, blob->version, caller.path,
+                                              request.context()));
 }
 
 absl::StatusOr<std::string> KeyManager::RandomBytes(uint32_t length) {
   if (length == 0 || length > kMaxRandomBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "length must be 1-", kMaxRandomBytes, ", got ", length));
+    return absl::InvalidArgumentError(
+        absl::StrCat("length must be 1-", kMaxRandomBytes, ", got ", length));
   }
   std::string out(length, '\0');
   if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()),
@@ -813,9 +814,9 @@ absl::StatusOr<uint32_t> KeyManager::Zeroize(
   std::unique_lock lock(mu_);
   if (zeroized_) return absl::FailedPreconditionError(kZeroized);
   // Recorded before anything is destroyed.
-  Record(caller, "keys.zeroize", Outcome::kSuccess, "*",
-         {{"reason", request.reason()},
-          {"keys", absl::StrCat(entries_.size())}});
+  Record(
+      caller, "keys.zeroize", Outcome::kSuccess, "*",
+      {{"reason", request.reason()}, {"keys", absl::StrCat(entries_.size())}});
   zeroized_ = true;
   uint32_t destroyed = 0;
   for (auto& [name, e] : entries_) {

@@ -2,7 +2,6 @@
 
 #include <toml++/toml.h>
 
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -98,8 +97,8 @@ absl::StatusOr<KeyGrants> KeyGrants::Parse(const v1::KeyPolicy& policy,
     absl::StatusOr<identity::CallerPattern> pattern =
         identity::CallerPattern::Parse(g.caller());
     if (!pattern.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "grant ", i + 1, ": ", pattern.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("grant ", i + 1, ": ", pattern.status().message()));
     }
     if (g.operations_size() == 0) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -140,8 +139,8 @@ bool KeyGrants::Mentions(absl::string_view caller) const {
   return false;
 }
 
-v1::KeyPolicy CreatorOnly(absl::string_view creator,
-                          v1::KeyAlgorithm algorithm, bool public_only) {
+v1::KeyPolicy CreatorOnly(absl::string_view creator, v1::KeyAlgorithm algorithm,
+                          bool public_only) {
   v1::KeyPolicy policy;
   v1::KeyGrant* g = policy.add_grants();
   g->set_caller(std::string(creator));
@@ -250,9 +249,9 @@ absl::StatusOr<std::vector<WellKnownKey>> ParseWellKnownKeys(
           }
         }
       } else {
-        return absl::InvalidArgumentError(absl::StrCat(
-            Where(v, origin), ": unknown or mistyped key '", name,
-            "' (name, algorithm, imported, why, grant)"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(Where(v, origin), ": unknown or mistyped key '", name,
+                         "' (name, algorithm, imported, why, grant)"));
       }
     }
     if (absl::Status s = CheckKeyName(key.name); !s.ok()) {
@@ -269,9 +268,9 @@ absl::StatusOr<std::vector<WellKnownKey>> ParseWellKnownKeys(
     absl::StatusOr<KeyGrants> grants =
         KeyGrants::Parse(key.policy, key.algorithm, key.imported);
     if (!grants.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          Where(node, origin), ": key ", key.name, ": ",
-          grants.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat(Where(node, origin), ": key ", key.name, ": ",
+                       grants.status().message()));
     }
     for (const WellKnownKey& other : keys) {
       if (other.name == key.name) {

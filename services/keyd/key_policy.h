@@ -45,8 +45,8 @@ class KeyGrants {
 };
 
 // The default policy of a new key: its creator, with every operation.
-v1::KeyPolicy CreatorOnly(absl::string_view creator,
-                          v1::KeyAlgorithm algorithm, bool public_only);
+v1::KeyPolicy CreatorOnly(absl::string_view creator, v1::KeyAlgorithm algorithm,
+                          bool public_only);
 
 struct WellKnownKey {
   std::string name;

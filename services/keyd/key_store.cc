@@ -55,7 +55,8 @@ absl::StatusOr<SecretBytes> ReadPrivateFile(absl::string_view path,
   int fd = open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
     if (errno == ENOENT) {
-      return absl::NotFoundError(absl::StrCat(what, " ", path, " does not exist"));
+      return absl::NotFoundError(
+          absl::StrCat(what, " ", path, " does not exist"));
     }
     return Errno(absl::StrCat("cannot open ", what), path);
   }
@@ -72,9 +73,9 @@ absl::StatusOr<SecretBytes> ReadPrivateFile(absl::string_view path,
   }
   if (st.st_size <= 0 || static_cast<size_t>(st.st_size) > max_bytes) {
     close(fd);
-    return absl::FailedPreconditionError(absl::StrCat(
-        what, " ", path, " must hold 1-", max_bytes, " bytes, it holds ",
-        st.st_size));
+    return absl::FailedPreconditionError(
+        absl::StrCat(what, " ", path, " must hold 1-", max_bytes,
+                     " bytes, it holds ", st.st_size));
   }
   SecretBytes data(static_cast<size_t>(st.st_size));
   ssize_t n = read(fd, data.data(), data.size());
@@ -112,9 +113,9 @@ absl::Status CreateMasterKey(absl::string_view path) {
   int fd = open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
                 0400);
   if (fd < 0) return Errno("cannot create master key", path);
-  bool ok = write(fd, key.data(), key.size()) ==
-                static_cast<ssize_t>(key.size()) &&
-            fsync(fd) == 0;
+  bool ok =
+      write(fd, key.data(), key.size()) == static_cast<ssize_t>(key.size()) &&
+      fsync(fd) == 0;
   close(fd);
   if (!ok) {
     unlink(p.c_str());
@@ -136,8 +137,8 @@ absl::StatusOr<store::StoreContents> KeyStoreFile::Load() const {
   absl::StatusOr<std::string> file = pki::ReadSmallFile(path_, kMaxStoreBytes);
   if (!file.ok()) {
     if (absl::IsNotFound(file.status())) return file.status();
-    return Lost(path_, absl::StrCat("cannot be read (",
-                                    file.status().message(), ")"));
+    return Lost(path_,
+                absl::StrCat("cannot be read (", file.status().message(), ")"));
   }
   if (file->size() < kHeaderBytes + kNonceBytes + kTagBytes) {
     return Lost(path_, absl::StrCat("is truncated (", file->size(), " bytes)"));

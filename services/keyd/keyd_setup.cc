@@ -81,8 +81,10 @@ absl::StatusOr<Keyd> OpenKeyd(const config::StackConfig& config,
   keyd.keys = *std::move(keys);
   DeviceCaOptions ca_options;
   ca_options.trust_domain = config.device_id;
-  ca_options.default_lifetime = absl::Hours(config.keyd.identity_lifetime_hours);
-  ca_options.max_lifetime = absl::Hours(config.keyd.max_identity_lifetime_hours);
+  ca_options.default_lifetime =
+      absl::Hours(config.keyd.identity_lifetime_hours);
+  ca_options.max_lifetime =
+      absl::Hours(config.keyd.max_identity_lifetime_hours);
   absl::StatusOr<std::unique_ptr<DeviceCa>> ca =
       DeviceCa::Open(keyd.keys.get(), ca_options);
   if (!ca.ok()) return ca.status();

@@ -16,9 +16,9 @@
 namespace rustiq::keyd {
 
 struct KeydPaths {
-  std::string dir;              // <state>/keyd
-  std::string store;            // <state>/keyd/keys.store
-  std::string master_key;       // as resolved (credential, file or default)
+  std::string dir;         // <state>/keyd
+  std::string store;       // <state>/keyd/keys.store
+  std::string master_key;  // as resolved (credential, file or default)
   bool master_key_is_credential = false;
 };
 

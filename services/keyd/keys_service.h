@@ -44,8 +44,7 @@ class KeysService final : public v1::Keys::Service {
                     v1::SignResponse* out) override;
   grpc::Status Verify(grpc::ServerContext* ctx, const v1::VerifyRequest* req,
                       v1::VerifyResponse* out) override;
-  grpc::Status Decrypt(grpc::ServerContext* ctx,
-                       const v1::DecryptRequest* req,
+  grpc::Status Decrypt(grpc::ServerContext* ctx, const v1::DecryptRequest* req,
                        v1::DecryptResponse* out) override;
   grpc::Status Seal(grpc::ServerContext* ctx, const v1::SealRequest* req,
                     v1::SealResponse* out) override;
@@ -54,8 +53,7 @@ class KeysService final : public v1::Keys::Service {
   grpc::Status RandomBytes(grpc::ServerContext* ctx,
                            const v1::RandomBytesRequest* req,
                            v1::RandomBytesResponse* out) override;
-  grpc::Status Zeroize(grpc::ServerContext* ctx,
-                       const v1::ZeroizeRequest* req,
+  grpc::Status Zeroize(grpc::ServerContext* ctx, const v1::ZeroizeRequest* req,
                        v1::ZeroizeResponse* out) override;
 
  private:

@@ -39,7 +39,8 @@ int Run(int argc, char** argv) {
     } else if (arg == "--seccomp-complain") {
       complain = true;
     } else {
-      fprintf(stderr, "usage: rustiq-keyd [--config FILE] [--seccomp-complain]\n");
+      fprintf(stderr,
+              "usage: rustiq-keyd [--config FILE] [--seccomp-complain]\n");
       return 2;
     }
   }
@@ -121,9 +122,8 @@ int Run(int argc, char** argv) {
     rustiq::log::Error("cannot start", {{"error", server.status().message()}});
     return 1;
   }
-  rustiq::log::Info("serving",
-                    {{"backend", keyd->keys->backend().name()},
-                     {"socket", (*server)->socket_path()}});
+  rustiq::log::Info("serving", {{"backend", keyd->keys->backend().name()},
+                                {"socket", (*server)->socket_path()}});
   // keyd's own short-lived identity, renewed from the CA it holds.
   rustiq::keyd::LocalCertificateSource own_ca(keyd->ca.get());
   absl::StatusOr<rustiq::identity::SpiffeId> self =

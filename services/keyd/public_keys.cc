@@ -15,7 +15,8 @@ namespace {
 using pki::EvpPkeyCtxPtr;
 using pki::EvpPkeyPtr;
 using MdCtxPtr =
-    std::unique_ptr<EVP_MD_CTX, pki::OpenSslDeleter<EVP_MD_CTX, EVP_MD_CTX_free>>;
+    std::unique_ptr<EVP_MD_CTX,
+                    pki::OpenSslDeleter<EVP_MD_CTX, EVP_MD_CTX_free>>;
 
 absl::StatusOr<EvpPkeyPtr> FromDer(absl::string_view der) {
   const auto* in = reinterpret_cast<const unsigned char*>(der.data());

@@ -24,7 +24,8 @@ using CipherCtxPtr =
     std::unique_ptr<EVP_CIPHER_CTX,
                     pki::OpenSslDeleter<EVP_CIPHER_CTX, EVP_CIPHER_CTX_free>>;
 using MdCtxPtr =
-    std::unique_ptr<EVP_MD_CTX, pki::OpenSslDeleter<EVP_MD_CTX, EVP_MD_CTX_free>>;
+    std::unique_ptr<EVP_MD_CTX,
+                    pki::OpenSslDeleter<EVP_MD_CTX, EVP_MD_CTX_free>>;
 
 constexpr size_t kAesKeyBytes = 32;
 constexpr char kUnsealFailed[] =
@@ -56,9 +57,9 @@ absl::StatusOr<EvpPkeyPtr> GenerateAsymmetric(Algorithm algorithm) {
 // Serialises a private key as PKCS#8 DER straight into secret memory.
 absl::StatusOr<SecretBytes> PrivateKeyDer(const EVP_PKEY* key) {
   // PKCS#8 for every type, so that Open parses them all alike.
-  std::unique_ptr<PKCS8_PRIV_KEY_INFO,
-                  pki::OpenSslDeleter<PKCS8_PRIV_KEY_INFO,
-                                      PKCS8_PRIV_KEY_INFO_free>>
+  std::unique_ptr<
+      PKCS8_PRIV_KEY_INFO,
+      pki::OpenSslDeleter<PKCS8_PRIV_KEY_INFO, PKCS8_PRIV_KEY_INFO_free>>
       p8(EVP_PKEY2PKCS8(key));
   if (p8 == nullptr) return Crypto("cannot encode the private key");
   int len = i2d_PKCS8_PRIV_KEY_INFO(p8.get(), nullptr);
@@ -75,8 +76,8 @@ absl::Status CheckAlgorithm(Algorithm have, Algorithm need,
                             absl::string_view operation) {
   if (have == need) return absl::OkStatus();
   return absl::InvalidArgumentError(
-      absl::StrCat(operation, " needs a ", AlgorithmName(need), " key; this is a ",
-                   AlgorithmName(have), " key"));
+      absl::StrCat(operation, " needs a ", AlgorithmName(need),
+                   " key; this is a ", AlgorithmName(have), " key"));
 }
 
 class SoftAsymmetricKey final : public BackendKey {
@@ -106,8 +107,8 @@ class SoftAsymmetricKey final : public BackendKey {
     }
     if (scheme == SignatureScheme::kEd25519) return SignMessage(input);
     if (input.size() != 32) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "a SHA-256 digest is 32 bytes, got ", input.size()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("a SHA-256 digest is 32 bytes, got ", input.size()));
     }
     EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key_.get(), nullptr));
     if (ctx == nullptr || EVP_PKEY_sign_init(ctx.get()) != 1 ||
@@ -174,23 +175,23 @@ class SoftAsymmetricKey final : public BackendKey {
 
   absl::StatusOr<std::string> SealGcm(absl::string_view,
                                       absl::string_view) const override {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "sealing needs an aes-256 key; this is a ", AlgorithmName(algorithm_),
-        " key"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("sealing needs an aes-256 key; this is a ",
+                     AlgorithmName(algorithm_), " key"));
   }
   absl::StatusOr<SecretBytes> UnsealGcm(absl::string_view,
                                         absl::string_view) const override {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "unsealing needs an aes-256 key; this is a ",
-        AlgorithmName(algorithm_), " key"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("unsealing needs an aes-256 key; this is a ",
+                     AlgorithmName(algorithm_), " key"));
   }
 
  private:
   absl::StatusOr<std::string> SignMessage(absl::string_view message) const {
     MdCtxPtr ctx(EVP_MD_CTX_new());
-    if (ctx == nullptr || EVP_DigestSignInit_ex(ctx.get(), nullptr, nullptr,
-                                                nullptr, nullptr, key_.get(),
-                                                nullptr) != 1) {
+    if (ctx == nullptr ||
+        EVP_DigestSignInit_ex(ctx.get(), nullptr, nullptr, nullptr, nullptr,
+                              key_.get(), nullptr) != 1) {
       return Crypto("cannot start signing");
     }
     const auto* in = reinterpret_cast<const unsigned char*>(message.data());
@@ -218,8 +219,7 @@ class SoftAesKey final : public BackendKey {
   Algorithm algorithm() const override { return Algorithm::kAes256; }
 
   absl::StatusOr<std::string> PublicKeyDer() const override {
-    return absl::FailedPreconditionError(
-        "an aes-256 key has no public half");
+    return absl::FailedPreconditionError("an aes-256 key has no public half");
   }
   absl::StatusOr<std::string> Sign(SignatureScheme scheme,
                                    absl::string_view) const override {
@@ -228,8 +228,7 @@ class SoftAesKey final : public BackendKey {
   }
   absl::StatusOr<SecretBytes> Decrypt(DecryptScheme,
                                       absl::string_view) const override {
-    return CheckAlgorithm(Algorithm::kAes256, Algorithm::kRsa3072,
-                          "RSA-OAEP");
+    return CheckAlgorithm(Algorithm::kAes256, Algorithm::kRsa3072, "RSA-OAEP");
   }
 
   absl::StatusOr<std::string> SealGcm(absl::string_view plaintext,
@@ -322,8 +321,8 @@ class SoftBackend final : public KeyBackend {
       return std::make_unique<SoftAesKey>(handle.Copy());
     }
     const unsigned char* in = handle.data();
-    EvpPkeyPtr key(d2i_AutoPrivateKey(nullptr, &in,
-                                      static_cast<long>(handle.size())));
+    EvpPkeyPtr key(
+        d2i_AutoPrivateKey(nullptr, &in, static_cast<long>(handle.size())));
     if (key == nullptr) {
       ERR_clear_error();
       return absl::DataLossError(absl::StrCat(
@@ -345,8 +344,9 @@ class SoftBackend final : public KeyBackend {
         break;
     }
     if (!fits) {
-      return absl::DataLossError(absl::StrCat(
-          "stored key is not the ", AlgorithmName(algorithm), " key it claims"));
+      return absl::DataLossError(absl::StrCat("stored key is not the ",
+                                              AlgorithmName(algorithm),
+                                              " key it claims"));
     }
     return std::make_unique<SoftAsymmetricKey>(algorithm, std::move(key));
   }

@@ -14,8 +14,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/identity/spiffe_id.h"
 #include "common/pki/csr.h"
-#include "common/pki/openssl_util.h"
 #include "common/pki/identity_files.h"
+#include "common/pki/openssl_util.h"
 #include "common/rpc/client.h"
 #include "common/rpc/identity_renewer.h"
 #include "common/rpc/keyd_certificate_source.h"
@@ -40,15 +40,16 @@ std::string Sha256(absl::string_view data) {
 bool VerifyEcdsa(const std::string& spki_der, const std::string& digest,
                  const std::string& sig) {
   const auto* p = reinterpret_cast<const unsigned char*>(spki_der.data());
-  pki::EvpPkeyPtr key(d2i_PUBKEY(nullptr, &p, static_cast<long>(spki_der.size())));
+  pki::EvpPkeyPtr key(
+      d2i_PUBKEY(nullptr, &p, static_cast<long>(spki_der.size())));
   if (key == nullptr) return false;
-  pki::EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
+  pki::EvpPkeyCtxPtr ctx(
+      EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
   return EVP_PKEY_verify_init(ctx.get()) == 1 &&
-         EVP_PKEY_verify(ctx.get(),
-                         reinterpret_cast<const unsigned char*>(sig.data()),
-                         sig.size(),
-                         reinterpret_cast<const unsigned char*>(digest.data()),
-                         digest.size()) == 1;
+         EVP_PKEY_verify(
+             ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()),
+             sig.size(), reinterpret_cast<const unsigned char*>(digest.data()),
+             digest.size()) == 1;
 }
 
 class KeydTest : public ::testing::Test {
@@ -75,7 +76,8 @@ class KeydTest : public ::testing::Test {
   std::unique_ptr<ServerProcess> keyd_;
 };
 
-TEST_F(KeydTest, CloudSignsWithTheDeviceIdentityAndOthersAreRefusedAndRecorded) {
+TEST_F(KeydTest,
+       CloudSignsWithTheDeviceIdentityAndOthersAreRefusedAndRecorded) {
   auto cloudd = KeysAs("svc/cloudd");
   grpc::ClientContext pctx;
   v1::GetPublicKeyRequest preq;

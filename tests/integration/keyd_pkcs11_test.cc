@@ -50,8 +50,7 @@ class KeydPkcs11Test : public ::testing::Test {
   }
   void TearDown() override {
     if (keyd_ != nullptr) {
-      EXPECT_THAT(keyd_->Log(),
-                  ::testing::Not(HasSubstr("sandbox violation")));
+      EXPECT_THAT(keyd_->Log(), ::testing::Not(HasSubstr("sandbox violation")));
     }
     keyd_.reset();
     device_.reset();
@@ -89,17 +88,19 @@ TEST_F(KeydPkcs11Test, SignsWithTheDeviceIdentityOnTheToken) {
   ASSERT_TRUE(s.ok()) << s.error_message() << keyd_->Log();
 
   const auto* p = reinterpret_cast<const unsigned char*>(pub.der().data());
-  pki::EvpPkeyPtr key(d2i_PUBKEY(nullptr, &p, static_cast<long>(pub.der().size())));
+  pki::EvpPkeyPtr key(
+      d2i_PUBKEY(nullptr, &p, static_cast<long>(pub.der().size())));
   ASSERT_NE(key, nullptr);
-  pki::EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
+  pki::EvpPkeyCtxPtr ctx(
+      EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
   ASSERT_EQ(EVP_PKEY_verify_init(ctx.get()), 1);
-  EXPECT_EQ(EVP_PKEY_verify(
-                ctx.get(),
-                reinterpret_cast<const unsigned char*>(sig.signature().data()),
-                sig.signature().size(),
-                reinterpret_cast<const unsigned char*>(digest.data()),
-                digest.size()),
-            1);
+  EXPECT_EQ(
+      EVP_PKEY_verify(
+          ctx.get(),
+          reinterpret_cast<const unsigned char*>(sig.signature().data()),
+          sig.signature().size(),
+          reinterpret_cast<const unsigned char*>(digest.data()), digest.size()),
+      1);
 
   v1::KeyInfo info;
   grpc::ClientContext gctx;

@@ -1,7 +1,5 @@
 // IdentityRenewer against a real device CA: when it renews, what it writes,
 // and that a failure leaves the current identity untouched.
-#include "common/rpc/identity_renewer.h"
-
 #include <openssl/x509.h>
 
 #include "absl/strings/str_cat.h"
@@ -9,6 +7,7 @@
 #include "common/pki/csr.h"
 #include "common/pki/file_ca_issuer.h"
 #include "common/pki/provisioner.h"
+#include "common/rpc/identity_renewer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/temp_dir.h"
@@ -86,7 +85,8 @@ TEST_F(RenewerTest, RenewsOnlyOnceTwoThirdsOfTheLifetimeHavePassed) {
   EXPECT_NE(after, before);
   // The new pair matches and names the same ID.
   auto cert = pki::CertificateFromPem(after);
-  auto key = pki::PrivateKeyFromPem(*pki::ReadSmallFile(paths_.key_path, 1 << 16));
+  auto key =
+      pki::PrivateKeyFromPem(*pki::ReadSmallFile(paths_.key_path, 1 << 16));
   ASSERT_TRUE(cert.ok() && key.ok());
   EXPECT_EQ(X509_check_private_key(cert->get(), key->get()), 1);
   EXPECT_THAT(pki::UriSans(cert->get()),
@@ -100,7 +100,8 @@ TEST_F(RenewerTest, AFailedRenewalLeavesTheCurrentIdentityInPlace) {
   std::string before = CurrentCert();
   absl::StatusOr<bool> renewed = renewer.RenewIfDue(absl::Now(), true);
   EXPECT_EQ(renewed.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_THAT(renewed.status().message(), HasSubstr("spiffe://dev-1/svc/cloudd"));
+  EXPECT_THAT(renewed.status().message(),
+              HasSubstr("spiffe://dev-1/svc/cloudd"));
   EXPECT_EQ(CurrentCert(), before);
 
   // A certificate for another key is refused before anything is swapped.
