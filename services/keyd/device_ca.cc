@@ -9,18 +9,27 @@
 namespace rustiq::keyd {
 namespace {
 
+constexpr char kZeroized[] =
+    "keyd was zeroized: the device CA key is destroyed; re-provision the "
+    "device";
+
 // The CA key, seen by OpenSSL through the provider: signing goes to the
 // backend key.
 class BackendSigner final : public keyclient::RemoteSigner {
  public:
-  BackendSigner(std::shared_ptr<BackendKey> key, std::string der)
-      : key_(std::move(key)), der_(std::move(der)) {}
+  BackendSigner(const KeyManager* keys, std::shared_ptr<BackendKey> key,
+                std::string der)
+      : keys_(keys), key_(std::move(key)), der_(std::move(der)) {}
   const std::string& public_key_der() const override { return der_; }
   absl::StatusOr<std::string> SignDigest(absl::string_view digest) override {
+    // Zeroize drops the manager's reference to the key, not this one: a soft
+    // key would live on in memory and keep signing.
+    if (keys_->zeroized()) return absl::FailedPreconditionError(kZeroized);
     return key_->Sign(SignatureScheme::kEcdsaP256Sha256, digest);
   }
 
  private:
+  const KeyManager* keys_;
   std::shared_ptr<BackendKey> key_;
   std::string der_;
 };
@@ -36,7 +45,7 @@ absl::StatusOr<pki::EvpPkeyPtr> CaSigningKey(KeyManager* keys) {
   absl::StatusOr<std::string> der = (*key)->PublicKeyDer();
   if (!der.ok()) return der.status();
   return keyclient::MakeRemoteKey(
-      std::make_shared<BackendSigner>(*std::move(key), *std::move(der)));
+      std::make_shared<BackendSigner>(keys, *std::move(key), *std::move(der)));
 }
 
 }  // namespace
@@ -73,12 +82,15 @@ absl::StatusOr<std::unique_ptr<DeviceCa>> DeviceCa::Open(
   std::string pem = ca->cert_pem();
   auto issuer =
       std::make_unique<pki::FileCaIssuer>(*std::move(ca), options.max_lifetime);
-  return std::unique_ptr<DeviceCa>(
+  std::unique_ptr<DeviceCa> out(
       new DeviceCa(std::move(options), std::move(issuer), std::move(pem)));
+  out->keys_ = keys;
+  return out;
 }
 
 absl::StatusOr<v1::IssueCertificateResponse> DeviceCa::IssueForCaller(
     absl::string_view caller_path, const v1::IssueCertificateRequest& req) {
+  if (keys_->zeroized()) return absl::FailedPreconditionError(kZeroized);
   absl::StatusOr<pki::ParsedCsr> csr = pki::ParseCsr(req.csr_pem());
   if (!csr.ok()) return csr.status();
   absl::StatusOr<identity::SpiffeId> caller = identity::SpiffeId::Parse(

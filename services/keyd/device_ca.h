@@ -33,7 +33,7 @@ class DeviceCa {
  public:
   // Loads the CA certificate from the store, or creates it (self-signed by
   // the current "device-ca" key) when there is none or it no longer matches
-  // the key (after a rotation).
+  // the key (after a rotation). `keys` (not owned) must outlive the CA.
   static absl::StatusOr<std::unique_ptr<DeviceCa>> Open(
       KeyManager* keys, DeviceCaOptions options);
 
@@ -62,6 +62,7 @@ class DeviceCa {
   const DeviceCaOptions options_;
   std::unique_ptr<pki::FileCaIssuer> issuer_;
   const std::string ca_cert_pem_;
+  KeyManager* keys_ = nullptr;
 };
 
 }  // namespace rustiq::keyd

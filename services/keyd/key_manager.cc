@@ -166,7 +166,9 @@ absl::Status KeyManager::LoadFrom(store::StoreContents contents) {
       }
       e.versions.emplace(v.version, std::move(v));
     }
-    if (!e.versions.empty() && e.versions.count(e.current) == 0) {
+    // A key without versions would crash the first Sign or Seal.
+    if (e.versions.count(e.current) == 0) {
+      CleanseHandles(&contents);
       return absl::DataLossError(
           absl::StrCat("key store ", store_->path(), ": key ", e.name,
                        " names a current version it does not have"));
@@ -588,12 +590,16 @@ absl::StatusOr<v1::PublicKey> KeyManager::GetPublicKey(
   absl::StatusOr<Entry*> found = FindLocked(request.name());
   if (!found.ok()) return found.status();
   const Entry& e = **found;
+  // Only a caller who may see the key's metadata learns that it is an AES
+  // key, and asking is a mistake, not a denied use to record.
+  if (e.algorithm == v1::KEY_ALGORITHM_AES_256 &&
+      (caller.person || e.creator == caller.path ||
+       e.grants.Mentions(caller.path))) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("key '", e.name, "' is an aes-256 key: no public half"));
+  }
   if (absl::Status s = CheckUse(caller, e, v1::KEY_OPERATION_PUBLIC_KEY);
       !s.ok()) {
-    if (e.algorithm == v1::KEY_ALGORITHM_AES_256) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("key '", e.name, "' is an aes-256 key: no public half"));
-    }
     return s;
   }
   absl::StatusOr<const Version*> v = VersionOf(e, request.version());
@@ -792,6 +798,7 @@ absl::StatusOr<std::string> KeyManager::RandomBytes(uint32_t length) {
     return absl::InvalidArgumentError(
         absl::StrCat("length must be 1-", kMaxRandomBytes, ", got ", length));
   }
+  if (zeroized()) return absl::FailedPreconditionError(kZeroized);
   std::string out(length, '\0');
   if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()),
                  static_cast<int>(length)) != 1) {

@@ -203,8 +203,14 @@ absl::StatusOr<std::vector<WellKnownKey>> ParseWellKnownKeys(
     }
   }
   std::vector<WellKnownKey> keys;
-  const toml::array* array = root["key"].as_array();
-  if (array == nullptr) return keys;
+  const toml::node* key_node = root.get("key");
+  if (key_node == nullptr) return keys;
+  // A single [key] table (or key = "...") must not silently declare nothing.
+  const toml::array* array = key_node->as_array();
+  if (array == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        Where(*key_node, origin), ": 'key' must be [[key]] tables"));
+  }
   for (const toml::node& node : *array) {
     const toml::table* t = node.as_table();
     if (t == nullptr) {
@@ -263,6 +269,11 @@ absl::StatusOr<std::vector<WellKnownKey>> ParseWellKnownKeys(
       return absl::InvalidArgumentError(absl::StrCat(
           Where(node, origin), ": key ", key.name,
           ": algorithm must be ec-p256, ed25519, rsa-3072 or aes-256"));
+    }
+    if (key.imported && a == Algorithm::kAes256) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          Where(node, origin), ": key ", key.name,
+          ": an imported key is a public key (ec-p256, ed25519 or rsa-3072)"));
     }
     key.algorithm = ToProto(a);
     absl::StatusOr<KeyGrants> grants =

@@ -112,7 +112,14 @@ absl::Status CreateMasterKey(absl::string_view path) {
   }
   int fd = open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
                 0400);
-  if (fd < 0) return Errno("cannot create master key", path);
+  if (fd < 0) {
+    if (errno == EEXIST) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("cannot create master key ", path,
+                       ": it already exists (a key is never overwritten)"));
+    }
+    return Errno("cannot create master key", path);
+  }
   bool ok =
       write(fd, key.data(), key.size()) == static_cast<ssize_t>(key.size()) &&
       fsync(fd) == 0;
