@@ -32,6 +32,9 @@ void AddProvisionCommand(CLI::App& app, const GlobalOptions& global,
 void AddPingCommand(CLI::App& app, const GlobalOptions& global, Action* action);
 void AddPostureCommand(CLI::App& app, const GlobalOptions& global,
                        Action* action);
+void AddKeysCommand(CLI::App& app, const GlobalOptions& global, Action* action);
+void AddCertsCommand(CLI::App& app, const GlobalOptions& global,
+                     Action* action);
 
 }  // namespace rustiq::cli
 

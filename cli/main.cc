@@ -31,6 +31,8 @@ int main(int argc, char** argv) {
   AddProvisionCommand(app, global, &action);
   AddPingCommand(app, global, &action);
   AddPostureCommand(app, global, &action);
+  AddKeysCommand(app, global, &action);
+  AddCertsCommand(app, global, &action);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,78 @@
+#include "cli/daemon_call.h"
+
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "common/rpc/client.h"
+#include "common/rpc/status.h"
+
+namespace rustiq::cli {
+
+absl::StatusOr<identity::SpiffeId> CliIdentity(
+    const GlobalOptions& global, const config::StackConfig& config) {
+  absl::StatusOr<identity::SpiffeId> id =
+      identity::SpiffeId::ForClient(config.device_id, global.identity);
+  if (!id.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--as: ", id.status().message()));
+  }
+  return id;
+}
+
+absl::StatusOr<DaemonConnection> ConnectToDaemon(const GlobalOptions& global,
+                                                 absl::string_view daemon) {
+  absl::StatusOr<config::StackConfig> cfg = global.LoadConfig();
+  if (!cfg.ok()) return cfg.status();
+  absl::StatusOr<identity::SpiffeId> id = CliIdentity(global, *cfg);
+  if (!id.ok()) return id.status();
+  rpc::ChannelFactory channels(
+      rpc::ClientOptionsForClient(*cfg, global.identity));
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+      channels.ForDaemon(daemon);
+  if (!channel.ok()) return channel.status();
+  return DaemonConnection{*std::move(cfg), *std::move(id), *std::move(channel)};
+}
+
+void PrepareCall(const GlobalOptions& /*global*/,
+                 grpc::ClientContext* /*ctx*/) {
+  // Once 'rustiqctl login' stores a token (authd), attach it here:
+  //   ctx->AddMetadata("authorization", "Bearer " + token);
+  // Nothing else in the CLI sets call metadata.
+}
+
+int ExitCodeForAnswer(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kFailedPrecondition:
+      return kExitFailure;
+    default:
+      return ExitCodeFor(status);
+  }
+}
+
+int FailCall(const Output& out, absl::string_view daemon,
+             const grpc::Status& status) {
+  absl::Status s = rpc::FromGrpcStatus(status);
+  int code = ExitCodeForAnswer(s);
+  std::string message = absl::StrCat(daemon, ": ", s.message());
+  if (out.json()) {
+    nlohmann::json err = {{"error", message},
+                          {"code", absl::StatusCodeToString(s.code())},
+                          {"exit_code", code}};
+    // A daemon's message is not trusted to be UTF-8.
+    std::fprintf(
+        stderr, "%s\n",
+        err.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+            .c_str());
+  } else {
+    std::fprintf(stderr, "rustiqctl: %s\n", message.c_str());
+  }
+  return code;
+}
+
+int FailUsage(const Output& out, absl::string_view message) {
+  return out.Fail(absl::InvalidArgumentError(message));
+}
+
+}  // namespace rustiq::cli
