@@ -166,6 +166,14 @@ absl::Status KeyManager::LoadFrom(store::StoreContents contents) {
       }
       e.versions.emplace(v.version, std::move(v));
     }
+    // A version number handed out again would make a rotation overwrite
+    // (and keep serving) an existing version.
+    if (!e.versions.empty() && e.next_version <= e.versions.rbegin()->first) {
+      CleanseHandles(&contents);
+      return absl::DataLossError(
+          absl::StrCat("key store ", store_->path(), ": key ", e.name,
+                       " has a next version number that is already used"));
+    }
     // A key without versions would crash the first Sign or Seal.
     if (e.versions.count(e.current) == 0) {
       CleanseHandles(&contents);
@@ -381,22 +389,35 @@ absl::StatusOr<v1::KeyInfo> KeyManager::CreateKey(
       KeyGrants::Parse(e.policy, e.algorithm, false);
   if (!grants.ok()) return grants.status();
   e.grants = *std::move(grants);
-  std::unique_lock lock(mu_);
-  if (zeroized_) return absl::FailedPreconditionError(kZeroized);
-  if (entries_.count(e.name) > 0 || declared_.count(e.name) > 0) {
-    return absl::AlreadyExistsError(absl::StrCat(
-        "a key named '", e.name, "' already exists or is reserved by ",
-        "policies/keyd/keys.toml; choose another name"));
+  auto taken = [this, &e]() -> absl::Status {
+    if (zeroized_) return absl::FailedPreconditionError(kZeroized);
+    if (entries_.count(e.name) > 0 || declared_.count(e.name) > 0) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "a key named '", e.name, "' already exists or is reserved by ",
+          "policies/keyd/keys.toml; choose another name"));
+    }
+    return absl::OkStatus();
+  };
+  {
+    std::shared_lock lock(mu_);
+    if (absl::Status s = taken(); !s.ok()) return s;
   }
+  // Generation (an RSA-3072 key takes a second or more) runs outside the
+  // lock, so that no other caller's operation waits for it.
   absl::StatusOr<Version> v = NewVersion(e, 1);
   if (!v.ok()) return v.status();
+  std::unique_lock lock(mu_);
+  if (absl::Status s = taken(); !s.ok()) {
+    (void)backend_->Destroy(algorithm, v->handle);  // lost a race
+    return s;
+  }
   e.current = 1;
   e.next_version = 2;
   e.versions.emplace(1, *std::move(v));
   auto [it, inserted] = entries_.emplace(e.name, std::move(e));
   if (absl::Status s = SaveLocked(); !s.ok()) {
-    Algorithm a = algorithm;
-    (void)backend_->Destroy(a, it->second.versions.begin()->second.handle);
+    (void)backend_->Destroy(algorithm,
+                            it->second.versions.begin()->second.handle);
     entries_.erase(it);
     return s;
   }
@@ -517,27 +538,52 @@ absl::Status KeyManager::DeleteKey(const Caller& caller,
 
 absl::StatusOr<v1::KeyInfo> KeyManager::RotateKey(const Caller& caller,
                                                   absl::string_view name) {
-  std::unique_lock lock(mu_);
-  absl::StatusOr<Entry*> found = FindLocked(name);
-  if (!found.ok()) return found.status();
-  Entry& e = **found;
-  if (absl::Status s = CheckManage(caller, e, "rotate"); !s.ok()) return s;
-  if (e.public_only) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("key '", name,
-                     "' is an imported public key: import the new one "
-                     "under a new name instead of rotating"));
+  auto rotatable = [&](Entry** out) -> absl::Status {
+    absl::StatusOr<Entry*> found = FindLocked(name);
+    if (!found.ok()) return found.status();
+    if (absl::Status s = CheckManage(caller, **found, "rotate"); !s.ok()) {
+      return s;
+    }
+    if ((*found)->public_only) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("key '", name,
+                       "' is an imported public key: import the new one "
+                       "under a new name instead of rotating"));
+    }
+    *out = *found;
+    return absl::OkStatus();
+  };
+  Entry shape;  // what NewVersion needs: the name and the algorithm
+  uint32_t number = 0;
+  {
+    std::shared_lock lock(mu_);
+    Entry* e = nullptr;
+    if (absl::Status s = rotatable(&e); !s.ok()) return s;
+    shape.name = e->name;
+    shape.algorithm = e->algorithm;
+    number = e->next_version;
   }
-  uint32_t number = e.next_version;
-  absl::StatusOr<Version> v = NewVersion(e, number);
+  Algorithm algorithm;
+  FromProto(shape.algorithm, &algorithm);
+  // Generated outside the lock, as in CreateKey: signing with the current
+  // version goes on meanwhile.
+  absl::StatusOr<Version> v = NewVersion(shape, number);
   if (!v.ok()) return v.status();
+  std::unique_lock lock(mu_);
+  Entry* found = nullptr;
+  if (absl::Status s = rotatable(&found); !s.ok()) {
+    (void)backend_->Destroy(algorithm, v->handle);
+    return s;
+  }
+  Entry& e = *found;
+  // A concurrent rotation took `number`: this one becomes the next.
+  number = e.next_version;
+  v->version = number;
   uint32_t previous = e.current;
   e.versions.emplace(number, *std::move(v));
   e.current = number;
   e.next_version = number + 1;
   if (absl::Status s = SaveLocked(); !s.ok()) {
-    Algorithm algorithm;
-    FromProto(e.algorithm, &algorithm);
     (void)backend_->Destroy(algorithm, e.versions[number].handle);
     e.versions.erase(number);
     e.current = previous;

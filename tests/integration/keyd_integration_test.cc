@@ -254,7 +254,9 @@ TEST_F(KeydTest, RunsConfinedAsTheKernelReportsIt) {
   ASSERT_TRUE(posture.ok()) << posture.status();
   ASSERT_TRUE(posture->core_limit.has_value());
   EXPECT_EQ(*posture->core_limit, 0u);
-  if (posture->dumpable.has_value()) EXPECT_FALSE(*posture->dumpable);
+  if (posture->dumpable.has_value()) {
+    EXPECT_FALSE(*posture->dumpable);
+  }
 }
 
 TEST_F(KeydTest, ADaemonRenewsItsIdentityThroughKeydAndKeepsWorking) {
