@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "cli/token_file.h"
 #include "common/rpc/client.h"
 #include "common/rpc/status.h"
 
@@ -33,11 +34,19 @@ absl::StatusOr<DaemonConnection> ConnectToDaemon(const GlobalOptions& global,
   return DaemonConnection{*std::move(cfg), *std::move(id), *std::move(channel)};
 }
 
-void PrepareCall(const GlobalOptions& /*global*/,
-                 grpc::ClientContext* /*ctx*/) {
-  // Once 'rustiqctl login' stores a token (authd), attach it here:
-  //   ctx->AddMetadata("authorization", "Bearer " + token);
-  // Nothing else in the CLI sets call metadata.
+void PrepareCall(const GlobalOptions& /*global*/, grpc::ClientContext* ctx) {
+  // The person's token, when 'rustiqctl login' stored one. Nothing else in
+  // the CLI sets call metadata. An unsafe token file is not used (the call
+  // then goes without, and a method that needs a permission says to log in).
+  absl::StatusOr<std::optional<std::string>> token = ReadToken();
+  if (!token.ok()) {
+    fprintf(stderr, "rustiqctl: %s\n",
+            std::string(token.status().message()).c_str());
+    return;
+  }
+  if (token->has_value()) {
+    ctx->AddMetadata("authorization", absl::StrCat("Bearer ", **token));
+  }
 }
 
 int ExitCodeForAnswer(const absl::Status& status) {

@@ -38,10 +38,10 @@ struct DaemonConnection {
 absl::StatusOr<DaemonConnection> ConnectToDaemon(const GlobalOptions& global,
                                                  absl::string_view daemon);
 
-// Prepares the context of every call rustiqctl makes to a daemon. This is the
-// one place where a person's token will be attached as
-// `authorization: Bearer <token>` call metadata once 'rustiqctl login' exists
-// (authd); until then methods that need a permission are answered
+// Prepares the context of every call rustiqctl makes to a daemon: the one
+// place where a person's token (cli/token_file.h, stored by 'rustiqctl
+// login') is attached as `authorization: Bearer <token>` call metadata.
+// Without a token, methods that need a permission are answered
 // UNAUTHENTICATED ("... log in first ('rustiqctl login')"). The deadline comes
 // from the channel (--timeout, else rpc.call_deadline_ms).
 void PrepareCall(const GlobalOptions& global, grpc::ClientContext* ctx);
