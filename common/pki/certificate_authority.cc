@@ -201,15 +201,7 @@ CertificateAuthority::CertificateAuthority(EvpPkeyPtr key, X509Ptr cert,
 
 absl::StatusOr<CertificateAuthority> CertificateAuthority::Create(
     absl::string_view trust_domain, absl::Duration validity) {
-  if (absl::Status s = identity::ValidateTrustDomain(trust_domain); !s.ok()) {
-    return s;
-  }
-  if (validity <= absl::ZeroDuration() ||
-      validity == absl::InfiniteDuration()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("CA validity must be positive and finite, not ",
-                     absl::FormatDuration(validity)));
-  }
+  // CreateWithKey validates the rest.
   absl::StatusOr<EvpPkeyPtr> key = GenerateP256Key();
   if (!key.ok()) return key.status();
   return CreateWithKey(*std::move(key), trust_domain, validity);

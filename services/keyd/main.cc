@@ -1,20 +1,18 @@
-// rustiq-keyd: key custody. Thin: configuration, keyd's state, confinement,
-// the server, signals. The logic is in KeyManager, DeviceCa and the services.
+// rustiq-keyd: key custody. Thin: the daemon frame (common/daemon), keyd's
+// state, its own identity's renewal. The logic is in KeyManager, DeviceCa
+// and the services.
 //   rustiq-keyd [--config FILE] [--seccomp-complain]
-#include <signal.h>
-
+#include <memory>
 #include <string>
-#include <thread>
+#include <vector>
 
-#include "absl/time/time.h"
 #include "common/audit/security_event.h"
-#include "common/config/config.h"
+#include "common/daemon/daemon.h"
 #include "common/identity/spiffe_id.h"
 #include "common/logging/log.h"
 #include "common/pki/identity_files.h"
 #include "common/rpc/identity_renewer.h"
 #include "common/rpc/server.h"
-#include "common/sandbox/confine.h"
 #include "policies/keyd/policy_files.h"
 #include "policies/keyd/seccomp_policy.h"
 #include "services/keyd/certificates_service.h"
@@ -25,94 +23,57 @@
 
 namespace {
 
-constexpr char kDaemon[] = "keyd";
 // Private numbers of every key live here: locked, never in a core dump.
 constexpr size_t kSecureHeapBytes = 1 << 20;
 
-int Run(int argc, char** argv) {
-  std::string config_flag;
-  bool complain = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--config" && i + 1 < argc) {
-      config_flag = argv[++i];
-    } else if (arg == "--seccomp-complain") {
-      complain = true;
-    } else {
-      fprintf(stderr,
-              "usage: rustiq-keyd [--config FILE] [--seccomp-complain]\n");
-      return 2;
-    }
-  }
-  rustiq::log::SetDaemonName(kDaemon);
-  if (!rustiq::keyd::InitSecureHeap(kSecureHeapBytes)) {
+}  // namespace
+
+int main(int argc, char** argv) {
+  namespace daemon = rustiq::daemon;
+  namespace keyd = rustiq::keyd;
+  namespace policies = rustiq::sandbox::policies;
+  std::optional<daemon::Flags> flags = daemon::ParseFlags(argc, argv, "keyd");
+  if (!flags) return 2;
+  if (!keyd::InitSecureHeap(kSecureHeapBytes)) {
     rustiq::log::Warning(
         "OpenSSL's secure heap is unavailable (raise RLIMIT_MEMLOCK, "
         "LimitMEMLOCK= under systemd): keys live in the ordinary heap, "
         "still cleansed after use");
   }
-  absl::StatusOr<rustiq::config::StackConfig> config =
-      rustiq::config::LoadConfig(
-          rustiq::config::ResolveConfigPath(config_flag));
-  if (!config.ok()) {
-    rustiq::log::Error("cannot load configuration",
-                       {{"error", config.status().message()}});
-    return 1;
-  }
-  rustiq::log::Level level;
-  if (rustiq::log::ParseLevel(config->log.level, &level)) {
-    rustiq::log::SetMinLevel(level);
-  }
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGTERM);
-  sigaddset(&stop, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  std::optional<rustiq::config::StackConfig> config = daemon::Begin(*flags);
+  if (!config) return 1;
 
   rustiq::audit::LogSecurityEventSink sink;
   // The store, the master key and a PKCS#11 module are opened before
   // confinement: afterwards keyd can no longer load libraries.
-  absl::StatusOr<rustiq::keyd::Keyd> keyd =
-      rustiq::keyd::OpenKeyd(*config, &sink, /*provision=*/false);
-  if (!keyd.ok()) {
+  absl::StatusOr<keyd::Keyd> state =
+      keyd::OpenKeyd(*config, &sink, /*provision=*/false);
+  if (!state.ok()) {
     rustiq::log::Error("cannot open the key store",
-                       {{"error", keyd.status().message()}});
+                       {{"error", state.status().message()}});
     return 1;
   }
   rustiq::rpc::ServerOptions options =
-      rustiq::rpc::ServerOptionsFromConfig(*config, kDaemon);
-  if (absl::StatusOr<gid_t> gid = rustiq::rpc::PrepareServerPaths(options);
-      !gid.ok()) {
-    rustiq::log::Error("cannot prepare the socket directory",
-                       {{"error", gid.status().message()}});
-    return 1;
-  }
-  namespace policies = rustiq::sandbox::policies;
-  absl::StatusOr<rustiq::sandbox::ConfinementSpec> spec =
-      rustiq::sandbox::SpecFromPolicy(
-          kDaemon, policies::keyd::kCapabilities,
-          policies::keyd::kLandlockPaths,
-          {config->paths.config_dir, config->paths.state_dir,
-           config->paths.runtime_dir, kDaemon},
-          policies::KeydSeccompPolicy());
-  if (!spec.ok()) {
-    rustiq::log::Error("bad compiled-in policy",
-                       {{"error", spec.status().message()}});
-    return 1;
-  }
+      rustiq::rpc::ServerOptionsFromConfig(*config, flags->name);
   // A PKCS#11 module that keeps state in files (SoftHSM2's token directory)
   // needs that directory; hardware tokens need nothing here.
+  std::vector<std::string> module_state;
   if (config->keyd.backend == "pkcs11" &&
       !config->keyd.pkcs11_state_dir.empty()) {
-    spec->landlock.read_write.push_back(config->keyd.pkcs11_state_dir);
+    module_state.push_back(config->keyd.pkcs11_state_dir);
   }
-  spec->complain = complain;
-  rustiq::sandbox::ConfineOrDie(*spec);
+  if (!daemon::PrepareAndConfine(
+          *config, *flags, options,
+          {policies::keyd::kCapabilities, policies::keyd::kLandlockPaths,
+           &policies::KeydSeccompPolicy()},
+          module_state)) {
+    return 1;
+  }
 
-  rustiq::keyd::KeysService keys(
-      keyd->keys.get(),
-      keyd->paths.master_key_is_credential ? "" : keyd->paths.master_key);
-  rustiq::keyd::CertificatesService certificates(keyd->ca.get(), &sink);
+  keyd::KeysService keys(
+      state->keys.get(),
+      state->paths.master_key_is_credential ? "" : state->paths.master_key);
+  keyd::CertificatesService certificates(state->ca.get(), &sink);
   auto server = rustiq::rpc::RpcServer::Start(
       options,
       {rustiq::rpc::Serve<rustiq::v1::Keys>(&keys),
@@ -122,33 +83,23 @@ int Run(int argc, char** argv) {
     rustiq::log::Error("cannot start", {{"error", server.status().message()}});
     return 1;
   }
-  rustiq::log::Info("serving", {{"backend", keyd->keys->backend().name()},
+  rustiq::log::Info("serving", {{"backend", state->keys->backend().name()},
                                 {"socket", (*server)->socket_path()}});
+
   // keyd's own short-lived identity, renewed from the CA it holds.
-  rustiq::keyd::LocalCertificateSource own_ca(keyd->ca.get());
+  keyd::LocalCertificateSource own_ca(state->ca.get());
   absl::StatusOr<rustiq::identity::SpiffeId> self =
-      rustiq::identity::SpiffeId::ForService(config->device_id, kDaemon);
+      rustiq::identity::SpiffeId::ForService(config->device_id, flags->name);
   std::unique_ptr<rustiq::rpc::IdentityRenewer> renewer;
   if (self.ok()) {
     rustiq::rpc::RenewalPolicy policy;
     policy.renew_after_fraction = config->rpc.identity_renewal_percent / 100.0;
     renewer = std::make_unique<rustiq::rpc::IdentityRenewer>(
-        rustiq::pki::ForService(config->paths.state_dir, kDaemon), *self,
+        rustiq::pki::ForService(config->paths.state_dir, flags->name), *self,
         &own_ca, policy);
     renewer->Start();
   }
-  std::thread waiter([&] {
-    int sig = 0;
-    sigwait(&stop, &sig);
-    rustiq::log::Info("stopping", {{"signal", sig}});
-    (*server)->Shutdown(absl::Seconds(2));
-  });
-  (*server)->Wait();
-  waiter.join();
+  daemon::ServeUntilStopped(**server);
   if (renewer != nullptr) renewer->Stop();
   return 0;
 }
-
-}  // namespace
-
-int main(int argc, char** argv) { return Run(argc, argv); }

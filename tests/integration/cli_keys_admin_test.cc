@@ -25,6 +25,7 @@
 #include "services/keyd/certificates_service.h"
 #include "services/keyd/keyd_setup.h"
 #include "services/keyd/keys_service.h"
+#include "tests/support/cli_runner.h"
 #include "tests/support/test_device.h"
 
 namespace rustiq::testing {
@@ -48,11 +49,6 @@ class TestTokens : public rpc::TokenVerifier {
   }
 };
 
-struct CtlRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
 
 class CliKeysAdminTest : public ::testing::Test {
  protected:
@@ -88,23 +84,8 @@ class CliKeysAdminTest : public ::testing::Test {
   }
 
   CtlRun Run(const std::string& args) {
-    std::string err_file = device_.root() + "/ctl.err";
-    std::string cmd = absl::StrCat(
-        "XDG_RUNTIME_DIR=", runtime_, " ", BinaryPath("cli/rustiqctl"),
-        " --config ", device_.config_path(), " ", args, " 2>", err_file);
-    CtlRun run;
-    FILE* pipe = popen(cmd.c_str(), "r");
-    if (pipe == nullptr) return run;
-    std::array<char, 4096> buf;
-    size_t n;
-    while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) {
-      run.out.append(buf.data(), n);
-    }
-    int status = pclose(pipe);
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::ifstream in(err_file);
-    run.err.assign(std::istreambuf_iterator<char>(in), {});
-    return run;
+    return Ctl(absl::StrCat("--config ", device_.config_path(), " ", args),
+               absl::StrCat("XDG_RUNTIME_DIR=", runtime_));
   }
 
   TestDevice device_;

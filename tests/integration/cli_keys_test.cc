@@ -19,6 +19,7 @@
 #include "common/pki/openssl_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/cli_runner.h"
 #include "tests/support/test_device.h"
 
 namespace rustiq::testing {
@@ -27,36 +28,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-struct CtlRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs rustiqctl with `args` (already shell-quoted where needed; /bin/sh).
-CtlRun Ctl(const std::string& args) {
-  // A file of its own per run: ctest runs tests in parallel processes.
-  char err_template[] = "/tmp/rustiq-ctl-stderr-XXXXXX";
-  int err_fd = mkstemp(err_template);
-  if (err_fd >= 0) close(err_fd);
-  std::string err_file = err_template;
-  std::string cmd =
-      absl::StrCat(BinaryPath("cli/rustiqctl"), " ", args, " 2>", err_file);
-  CtlRun run;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return run;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) {
-    run.out.append(buf.data(), n);
-  }
-  int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(err_file);
-  run.err.assign(std::istreambuf_iterator<char>(in), {});
-  unlink(err_file.c_str());
-  return run;
-}
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/cli_runner.h"
 #include "tests/support/test_device.h"
 
 namespace rustiq::testing {
@@ -17,36 +18,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-struct CtlRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs rustiqctl with `args` (already shell-quoted where needed).
-CtlRun Ctl(const std::string& args, const std::string& env = "") {
-  // A file of its own per run: ctest runs tests in parallel processes.
-  char err_template[] = "/tmp/rustiq-ctl-stderr-XXXXXX";
-  int err_fd = mkstemp(err_template);
-  if (err_fd >= 0) close(err_fd);
-  std::string err_file = err_template;
-  std::string cmd = absl::StrCat(env, " ", BinaryPath("cli/rustiqctl"), " ",
-                                 args, " 2>", err_file);
-  CtlRun run;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return run;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) {
-    run.out.append(buf.data(), n);
-  }
-  int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(err_file);
-  run.err.assign(std::istreambuf_iterator<char>(in), {});
-  unlink(err_file.c_str());
-  return run;
-}
 
 TEST(Cli, VersionAndJson) {
   CtlRun r = Ctl("version");

@@ -1,0 +1,101 @@
+#include "common/daemon/daemon.h"
+
+#include <pthread.h>
+
+#include <cstdio>
+#include <thread>
+
+#include "common/logging/log.h"
+#include "common/sandbox/confine.h"
+
+namespace rustiq::daemon {
+namespace {
+
+sigset_t StopSignals() {
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGINT);
+  return stop;
+}
+
+}  // namespace
+
+std::optional<Flags> ParseFlags(int argc, char** argv, absl::string_view name,
+                                bool accept_name) {
+  Flags flags;
+  flags.name = std::string(name);
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--config" && i + 1 < argc) {
+      flags.config_path = argv[++i];
+    } else if (accept_name && arg == "--name" && i + 1 < argc) {
+      flags.name = argv[++i];
+    } else if (arg == "--seccomp-complain") {
+      flags.seccomp_complain = true;
+    } else {
+      fprintf(stderr,
+              "usage: rustiq-%s [--config FILE]%s [--seccomp-complain]\n",
+              std::string(name).c_str(), accept_name ? " [--name NAME]" : "");
+      return std::nullopt;
+    }
+  }
+  return flags;
+}
+
+std::optional<config::StackConfig> Begin(const Flags& flags) {
+  log::SetDaemonName(flags.name);
+  absl::StatusOr<config::StackConfig> config =
+      config::LoadConfig(config::ResolveConfigPath(flags.config_path));
+  if (!config.ok()) {
+    log::Error("cannot load configuration",
+               {{"error", config.status().message()}});
+    return std::nullopt;
+  }
+  log::Level level;
+  if (log::ParseLevel(config->log.level, &level)) log::SetMinLevel(level);
+  sigset_t stop = StopSignals();
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  return *std::move(config);
+}
+
+bool PrepareAndConfine(const config::StackConfig& config, const Flags& flags,
+                       const rpc::ServerOptions& options, const Policy& policy,
+                       const std::vector<std::string>& extra_read_write) {
+  // Confinement comes before the server starts any thread; what it needs
+  // from the system is resolved and created first.
+  if (absl::StatusOr<gid_t> gid = rpc::PrepareServerPaths(options); !gid.ok()) {
+    log::Error("cannot prepare the socket directory",
+               {{"error", gid.status().message()}});
+    return false;
+  }
+  absl::StatusOr<sandbox::ConfinementSpec> spec = sandbox::SpecFromPolicy(
+      flags.name, policy.capabilities, policy.landlock_paths,
+      {config.paths.config_dir, config.paths.state_dir,
+       config.paths.runtime_dir, flags.name},
+      *policy.seccomp);
+  if (!spec.ok()) {
+    log::Error("bad compiled-in policy", {{"error", spec.status().message()}});
+    return false;
+  }
+  for (const std::string& path : extra_read_write) {
+    spec->landlock.read_write.push_back(path);
+  }
+  spec->complain = flags.seccomp_complain;
+  sandbox::ConfineOrDie(*spec);
+  return true;
+}
+
+void ServeUntilStopped(rpc::RpcServer& server) {
+  std::thread waiter([&server] {
+    sigset_t stop = StopSignals();
+    int sig = 0;
+    sigwait(&stop, &sig);
+    log::Info("stopping", {{"signal", sig}});
+    server.Shutdown(absl::Seconds(2));
+  });
+  server.Wait();
+  waiter.join();
+}
+
+}  // namespace rustiq::daemon

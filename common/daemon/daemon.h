@@ -1,0 +1,57 @@
+// What every daemon's main() does around its own logic, in the order
+// DESIGN.md prescribes: flags, configuration and log level, the stop
+// signals, the pre-confinement preparations, confinement from the compiled
+// policy, and serving until SIGTERM/SIGINT. Each step that fails logs one
+// line saying what to fix and makes main() return 1.
+#ifndef RUSTIQ_COMMON_DAEMON_DAEMON_H_
+#define RUSTIQ_COMMON_DAEMON_DAEMON_H_
+
+#include <signal.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "common/config/config.h"
+#include "common/rpc/server.h"
+#include "common/sandbox/seccomp_policy.h"
+
+namespace rustiq::daemon {
+
+struct Flags {
+  std::string config_path;  // --config; empty: $RUSTIQ_CONFIG, else default
+  std::string name;         // --name, when the daemon accepts it
+  bool seccomp_complain = false;
+};
+
+// Parses --config FILE, --seccomp-complain and, with `accept_name`,
+// --name NAME (default `name`). Prints usage and returns nullopt otherwise.
+std::optional<Flags> ParseFlags(int argc, char** argv, absl::string_view name,
+                                bool accept_name = false);
+
+// Names the daemon in its logs, loads the configuration (logging the error
+// otherwise), applies the log level, and blocks SIGTERM and SIGINT in every
+// thread (ServeUntilStopped waits for them).
+std::optional<config::StackConfig> Begin(const Flags& flags);
+
+// The compiled-in policy of a daemon (policies/<daemon>/).
+struct Policy {
+  absl::string_view capabilities;
+  absl::string_view landlock_paths;
+  const sandbox::SeccompPolicy* seccomp;
+};
+
+// Prepares what the server needs from the system, then confines the process
+// with `policy` (and `extra_read_write` paths, such as a PKCS#11 module's
+// state). Dies if confinement fails; false when the preparation failed.
+bool PrepareAndConfine(const config::StackConfig& config, const Flags& flags,
+                       const rpc::ServerOptions& options, const Policy& policy,
+                       const std::vector<std::string>& extra_read_write = {});
+
+// Serves until SIGTERM or SIGINT, then shuts the server down gracefully.
+void ServeUntilStopped(rpc::RpcServer& server);
+
+}  // namespace rustiq::daemon
+
+#endif  // RUSTIQ_COMMON_DAEMON_DAEMON_H_
