@@ -1,0 +1,1617 @@
+// keyd_bench: what a signature, a seal and an unseal through rustiq-keyd cost
+// compared with the RPC layer's plain unary call, and with doing the same
+// cryptography in-process.
+//
+// One run measures, for 1 and 4 client threads (each with its own channel and
+// its own connection, as rpc_bench does), p50/p99 latency, calls/s and CPU
+// time per call of:
+//   (base)  Echo("x") on rustiq-testserver: the common/rpc layer's plain mTLS
+//           unary call, in a confined daemon of its own (rpc_bench's (c),
+//           as a real daemon);
+//   health  grpc.health.v1 Check on rustiq-keyd: keyd's own server path with
+//           no key work behind it;
+//   Keys/Sign with P-256 (a 32-byte SHA-256 digest) and with Ed25519 (a
+//   64-byte message), Keys/Seal and Keys/Unseal of 1 KiB (AES-256-GCM) on
+//   rustiq-keyd;
+//   the same P-256 and Ed25519 signatures made in this process with OpenSSL's
+//   EVP API, the way keyd's soft backend makes them.
+// It then reports the ratios against the baseline (target: P-256 Sign
+// calls/s >= 0.8 x the baseline's at the same thread count) and against the
+// in-process signatures.
+//
+//   keyd_bench [--seconds 2] [--rounds 3] [--warmup 0.5] [--threads 1,4]
+//              [--max-other-load 0.1] [--ops A,B] [--diagnose]
+//              [--local-secure-heap] [--keyd PATH] [--testserver PATH]
+//
+// Everything runs on a throw-away device under a temporary directory:
+// provisioned through keyd (keyd::ProvisionThroughKeyd: the device CA inside
+// keyd's store), then rustiq-keyd and rustiq-testserver are started as child
+// processes with that device's configuration, confined as they confine
+// themselves for real, before this process initialises gRPC. The keys are
+// created by the benchmark as svc/authd ("bench-p256", "bench-ed25519",
+// "bench-aes") and used as svc/authd; the baselines are called as
+// svc/supervisord. Every reply is checked, and each thread's first signature
+// is verified; a failed call, a denial in a daemon's log or a daemon that does
+// not stop cleanly fails the run. The tables go to stdout, per-round figures
+// (one key=value line per measurement) to stderr. Exit status: 0 when the run
+// completed (whether or not the target was met), 1 on any error, 2 on bad
+// flags.
+#include <fcntl.h>
+#include <grpcpp/grpcpp.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/config/config.h"
+#include "common/pki/identity_files.h"
+#include "common/pki/openssl_util.h"
+#include "common/pki/provisioner.h"
+#include "common/rpc/client.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "rustiq/test/v1/echo.grpc.pb.h"
+#include "rustiq/v1/keys.grpc.pb.h"
+#include "services/keyd/provision.h"
+
+#ifndef RUSTIQ_BINARY_DIR
+#define RUSTIQ_BINARY_DIR "."
+#endif
+
+namespace rustiq::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using EchoApi = rustiq::test::v1::Echo;
+using HealthApi = grpc::health::v1::Health;
+using KeysApi = rustiq::v1::Keys;
+using pki::EvpPkeyCtxPtr;
+using pki::EvpPkeyPtr;
+using MdCtxPtr =
+    std::unique_ptr<EVP_MD_CTX,
+                    pki::OpenSslDeleter<EVP_MD_CTX, EVP_MD_CTX_free>>;
+
+constexpr char kDeviceId[] = "bench-device";
+constexpr char kKeyCaller[] = "authd";  // svc/authd creates and uses keys
+constexpr char kBaseCaller[] = "supervisord";  // svc/supervisord: Echo, Check
+constexpr char kP256Key[] = "bench-p256";
+constexpr char kEd25519Key[] = "bench-ed25519";
+constexpr char kAesKey[] = "bench-aes";
+constexpr char kSealContext[] = "keyd-bench";
+constexpr size_t kSealBytes = 1024;
+constexpr size_t kEd25519MessageBytes = 64;
+constexpr auto kCallDeadline = std::chrono::seconds(10);
+constexpr auto kConnectDeadline = std::chrono::seconds(10);
+constexpr int kMaxRedos = 5;
+
+std::atomic<bool> g_interrupted{false};
+extern "C" void OnStopSignal(int) { g_interrupted.store(true); }
+
+// ---------------------------------------------------------------------------
+// What is measured.
+
+enum class Op {
+  kEcho = 0,
+  kHealth,
+  kSignP256,
+  kSignEd25519,
+  kSeal,
+  kUnseal,
+  kLocalP256,
+  kLocalEd25519,
+  // --diagnose: the same in-process signatures, each after the thread slept
+  // for kIdle, as a server thread waits for its next request.
+  kIdleP256,
+  kIdleEd25519,
+};
+constexpr int kNumOps = 10;
+constexpr std::array<Op, kNumOps> kAllOps = {
+    Op::kEcho,     Op::kHealth,     Op::kSignP256,  Op::kSignEd25519,
+    Op::kSeal,     Op::kUnseal,     Op::kLocalP256, Op::kLocalEd25519,
+    Op::kIdleP256, Op::kIdleEd25519};
+constexpr std::array<Op, 8> kDefaultOps = {
+    Op::kEcho, Op::kHealth, Op::kSignP256,  Op::kSignEd25519,
+    Op::kSeal, Op::kUnseal, Op::kLocalP256, Op::kLocalEd25519};
+constexpr auto kIdle = std::chrono::microseconds(150);
+int Index(Op op) { return static_cast<int>(op); }
+
+const char* OpName(Op op) {
+  switch (op) {
+    case Op::kEcho:
+      return "base-echo";
+    case Op::kHealth:
+      return "keyd-health";
+    case Op::kSignP256:
+      return "keyd-sign-p256";
+    case Op::kSignEd25519:
+      return "keyd-sign-ed25519";
+    case Op::kSeal:
+      return "keyd-seal-1k";
+    case Op::kUnseal:
+      return "keyd-unseal-1k";
+    case Op::kLocalP256:
+      return "local-sign-p256";
+    case Op::kLocalEd25519:
+      return "local-sign-ed25519";
+    case Op::kIdleP256:
+      return "idle-local-sign-p256";
+    case Op::kIdleEd25519:
+      return "idle-local-sign-ed25519";
+  }
+  return "?";
+}
+
+const char* OpLabel(Op op) {
+  switch (op) {
+    case Op::kEcho:
+      return "(base) Echo, rustiq-testserver";
+    case Op::kHealth:
+      return "keyd health Check";
+    case Op::kSignP256:
+      return "keyd Sign P-256";
+    case Op::kSignEd25519:
+      return "keyd Sign Ed25519";
+    case Op::kSeal:
+      return "keyd Seal 1 KiB";
+    case Op::kUnseal:
+      return "keyd Unseal 1 KiB";
+    case Op::kLocalP256:
+      return "in-process P-256 sign";
+    case Op::kLocalEd25519:
+      return "in-process Ed25519 sign";
+    case Op::kIdleP256:
+      return "in-process P-256 sign, after 150 µs asleep";
+    case Op::kIdleEd25519:
+      return "in-process Ed25519 sign, after 150 µs asleep";
+  }
+  return "?";
+}
+
+std::optional<Op> ParseOp(absl::string_view name) {
+  for (Op op : kAllOps) {
+    if (name == OpName(op)) return op;
+  }
+  return std::nullopt;
+}
+
+bool InProcess(Op op) {
+  return op == Op::kLocalP256 || op == Op::kLocalEd25519 ||
+         op == Op::kIdleP256 || op == Op::kIdleEd25519;
+}
+bool OnKeyd(Op op) { return op != Op::kEcho && !InProcess(op); }
+// Timed by the worker itself (the signature alone, not the sleep before it).
+bool SelfTimed(Op op) { return op == Op::kIdleP256 || op == Op::kIdleEd25519; }
+bool IsP256(Op op) {
+  return op == Op::kSignP256 || op == Op::kLocalP256 || op == Op::kIdleP256;
+}
+
+// ---------------------------------------------------------------------------
+// Small helpers.
+
+std::string ReadWholeFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string Tail(const std::string& text, size_t max_bytes) {
+  return text.size() <= max_bytes ? text : text.substr(text.size() - max_bytes);
+}
+
+std::string Sha256(absl::string_view data) {
+  std::string d(SHA256_DIGEST_LENGTH, '\0');
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+         reinterpret_cast<unsigned char*>(d.data()));
+  return d;
+}
+
+absl::Status Crypto(absl::string_view what) {
+  return absl::InternalError(absl::StrCat(what, ": ", pki::OpenSslErrors()));
+}
+
+// A P-256 signature over a 32-byte digest, made exactly as keyd's soft
+// backend makes it (services/keyd/soft_backend.cc): a fresh EVP_PKEY_CTX on
+// the shared key for every signature.
+absl::StatusOr<std::string> SignP256(EVP_PKEY* key, absl::string_view digest) {
+  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
+  if (ctx == nullptr || EVP_PKEY_sign_init(ctx.get()) != 1 ||
+      EVP_PKEY_CTX_set_signature_md(ctx.get(), EVP_sha256()) != 1) {
+    return Crypto("cannot start signing");
+  }
+  const auto* in = reinterpret_cast<const unsigned char*>(digest.data());
+  size_t len = 0;
+  if (EVP_PKEY_sign(ctx.get(), nullptr, &len, in, digest.size()) != 1) {
+    return Crypto("signing failed");
+  }
+  std::string sig(len, '\0');
+  if (EVP_PKEY_sign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()),
+                    &len, in, digest.size()) != 1) {
+    return Crypto("signing failed");
+  }
+  sig.resize(len);
+  return sig;
+}
+
+// Pure Ed25519 over the message, as keyd's soft backend does it.
+absl::StatusOr<std::string> SignEd25519(EVP_PKEY* key,
+                                        absl::string_view message) {
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  if (ctx == nullptr ||
+      EVP_DigestSignInit_ex(ctx.get(), nullptr, nullptr, nullptr, nullptr, key,
+                            nullptr) != 1) {
+    return Crypto("cannot start signing");
+  }
+  const auto* in = reinterpret_cast<const unsigned char*>(message.data());
+  size_t len = 0;
+  if (EVP_DigestSign(ctx.get(), nullptr, &len, in, message.size()) != 1) {
+    return Crypto("signing failed");
+  }
+  std::string sig(len, '\0');
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()),
+                     &len, in, message.size()) != 1) {
+    return Crypto("signing failed");
+  }
+  sig.resize(len);
+  return sig;
+}
+
+bool VerifyP256(EVP_PKEY* key, absl::string_view digest,
+                absl::string_view sig) {
+  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
+  return ctx != nullptr && EVP_PKEY_verify_init(ctx.get()) == 1 &&
+         EVP_PKEY_CTX_set_signature_md(ctx.get(), EVP_sha256()) == 1 &&
+         EVP_PKEY_verify(
+             ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()),
+             sig.size(), reinterpret_cast<const unsigned char*>(digest.data()),
+             digest.size()) == 1;
+}
+
+bool VerifyEd25519(EVP_PKEY* key, absl::string_view message,
+                   absl::string_view sig) {
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  return ctx != nullptr &&
+         EVP_DigestVerifyInit_ex(ctx.get(), nullptr, nullptr, nullptr, nullptr,
+                                 key, nullptr) == 1 &&
+         EVP_DigestVerify(
+             ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()),
+             sig.size(), reinterpret_cast<const unsigned char*>(message.data()),
+             message.size()) == 1;
+}
+
+absl::StatusOr<EvpPkeyPtr> PublicKeyFromDer(const std::string& der) {
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  EvpPkeyPtr key(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
+  if (key == nullptr) return Crypto("cannot parse a public key from keyd");
+  return key;
+}
+
+std::string GrpcError(absl::string_view what, const grpc::Status& s) {
+  return absl::StrCat(what, " failed: ", static_cast<int>(s.error_code()), " ",
+                      s.error_message());
+}
+
+// ---------------------------------------------------------------------------
+// The device and the daemons.
+
+// Removes the temporary directory however the run ends.
+class TempDir {
+ public:
+  static absl::StatusOr<std::unique_ptr<TempDir>> Create() {
+    const char* base = getenv("TMPDIR");
+    std::string templ = absl::StrCat(
+        base != nullptr && *base != '\0' ? base : "/tmp", "/keyd-bench-XXXXXX");
+    if (mkdtemp(templ.data()) == nullptr) {
+      return absl::ErrnoToStatus(errno, absl::StrCat("mkdtemp ", templ));
+    }
+    return std::unique_ptr<TempDir>(new TempDir(templ));
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  explicit TempDir(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+};
+
+// Writes the device's configuration and provisions it through keyd.
+absl::StatusOr<config::StackConfig> ProvisionDevice(const std::string& root) {
+  config::StackConfig cfg;
+  cfg.device_id = kDeviceId;
+  cfg.paths = {root + "/etc", root + "/state", root + "/run"};
+  cfg.source_path = root + "/etc/rustiq.toml";
+  // Everything else keeps the shipped defaults (log level info, 10 s call
+  // deadline, credentials re-read every 60 s, the soft backend).
+  if (absl::Status s = pki::MakeDirectories(cfg.paths.config_dir, 0755);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = pki::WriteFileAtomically(
+          cfg.source_path, config::RenderConfig(cfg), 0644);
+      !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<config::StackConfig> loaded =
+      config::LoadConfig(cfg.source_path);
+  if (!loaded.ok()) return loaded.status();
+  pki::ProvisionRequest request;
+  request.services = {"keyd", "testserver", kBaseCaller, kKeyCaller};
+  request.clients = {"rustiqctl"};
+  request.identity_lifetime = absl::Hours(24);
+  absl::StatusOr<pki::ProvisionResult> provisioned =
+      keyd::ProvisionThroughKeyd(*loaded, request);
+  if (!provisioned.ok()) return provisioned.status();
+  return loaded;
+}
+
+struct Daemon {
+  std::string name;  // "keyd", "testserver"
+  std::string binary;
+  std::string log_path;
+  pid_t pid = -1;
+};
+
+class Daemons {
+ public:
+  explicit Daemons(const config::StackConfig& cfg) : config_(cfg) {}
+  Daemons(const Daemons&) = delete;
+  Daemons& operator=(const Daemons&) = delete;
+  ~Daemons() { (void)Stop(); }
+
+  // fork + exec; must run before gRPC is initialised in this process.
+  absl::Status Spawn(Daemon* d, const std::string& root) {
+    if (access(d->binary.c_str(), X_OK) != 0) {
+      return absl::NotFoundError(
+          absl::StrCat(d->binary,
+                       " is not an executable: build it (cmake --build <dir> "
+                       "--target rustiq-keyd rustiq-testserver) or pass --",
+                       d->name, " PATH"));
+    }
+    d->log_path = absl::StrCat(root, "/", d->name, ".log");
+    std::vector<std::string> args = {d->binary, "--config",
+                                     config_.source_path};
+    if (d->name != "keyd") {
+      args.push_back("--name");
+      args.push_back(d->name);
+    }
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_t parent = getpid();
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) return absl::ErrnoToStatus(errno, "fork");
+    if (pid == 0) {
+      // Only async-signal-safe calls from here to exec.
+      prctl(PR_SET_PDEATHSIG, SIGTERM);  // a dying parent takes the daemon
+      if (getppid() != parent) _exit(1);
+      int fd = open(d->log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (fd >= 0) {
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+        close(fd);
+      }
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    d->pid = pid;
+    daemons_.push_back(d);
+    return absl::OkStatus();
+  }
+
+  // Waits until every daemon answers a health Check as svc/supervisord.
+  absl::Status WaitServing(absl::Duration timeout) {
+    absl::Time deadline = absl::Now() + timeout;
+    rpc::ChannelFactory factory(
+        rpc::ClientOptionsForService(config_, kBaseCaller));
+    for (Daemon* d : daemons_) {
+      std::string socket =
+          absl::StrCat(config_.paths.runtime_dir, "/", d->name, ".sock");
+      for (;;) {
+        if (g_interrupted.load()) return absl::CancelledError("interrupted");
+        int status = 0;
+        if (d->pid > 0 && waitpid(d->pid, &status, WNOHANG) == d->pid) {
+          d->pid = -1;
+          return absl::UnavailableError(
+              absl::StrCat(d->name, " exited (status ", status,
+                           ") before serving; its log:\n", Log(*d)));
+        }
+        if (access(socket.c_str(), F_OK) == 0) {
+          absl::StatusOr<std::shared_ptr<grpc::Channel>> ch =
+              factory.ForDaemon(d->name);
+          if (!ch.ok()) return ch.status();
+          std::unique_ptr<HealthApi::Stub> stub = HealthApi::NewStub(*ch);
+          grpc::ClientContext ctx;
+          ctx.set_deadline(std::chrono::system_clock::now() +
+                           std::chrono::seconds(1));
+          grpc::health::v1::HealthCheckResponse resp;
+          if (stub->Check(&ctx, {}, &resp).ok() &&
+              resp.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
+            break;
+          }
+        }
+        if (absl::Now() > deadline) {
+          return absl::DeadlineExceededError(absl::StrCat(
+              d->name, " did not serve in ", absl::FormatDuration(timeout),
+              "; its log:\n", Log(*d)));
+        }
+        absl::SleepFor(absl::Milliseconds(20));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  static std::string Log(const Daemon& d) {
+    return Tail(ReadWholeFile(d.log_path), 4000);
+  }
+
+  // SIGTERM, then SIGKILL after a grace period. Fails when a daemon exited
+  // abnormally or recorded a denial.
+  absl::Status Stop() {
+    absl::Status result = absl::OkStatus();
+    for (Daemon* d : daemons_) {
+      if (d->pid > 0) kill(d->pid, SIGTERM);
+    }
+    for (Daemon* d : daemons_) {
+      if (d->pid > 0) {
+        int status = 0;
+        absl::Time deadline = absl::Now() + absl::Seconds(5);
+        pid_t r = 0;
+        while ((r = waitpid(d->pid, &status, WNOHANG)) == 0 &&
+               absl::Now() < deadline) {
+          absl::SleepFor(absl::Milliseconds(10));
+        }
+        if (r == 0) {
+          kill(d->pid, SIGKILL);
+          waitpid(d->pid, &status, 0);
+          result.Update(absl::InternalError(
+              absl::StrCat(d->name, " did not stop; killed")));
+        } else if (r == d->pid &&
+                   (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
+          result.Update(absl::InternalError(
+              absl::StrCat(d->name, " ended with status ", status,
+                           "; its log:\n", Log(*d))));
+        }
+        d->pid = -1;
+      }
+      std::string log = ReadWholeFile(d->log_path);
+      if (absl::StrContains(log, "outcome=denied")) {
+        result.Update(absl::InternalError(absl::StrCat(
+            d->name, " recorded a denial; its log:\n", Tail(log, 4000))));
+      }
+    }
+    daemons_.clear();
+    return result;
+  }
+
+ private:
+  const config::StackConfig& config_;
+  std::vector<Daemon*> daemons_;
+};
+
+// What /proc says of a daemon's confinement (Landlock leaves no trace there).
+std::string ConfinementOf(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
+  std::vector<std::string> parts;
+  for (std::string line; std::getline(in, line);) {
+    if (absl::StartsWith(line, "Seccomp:") ||
+        absl::StartsWith(line, "NoNewPrivs:") ||
+        absl::StartsWith(line, "CapEff:")) {
+      std::vector<std::string> kv = absl::StrSplit(line, ':');
+      if (kv.size() == 2) {
+        parts.push_back(
+            absl::StrCat(kv[0], " ", absl::StripAsciiWhitespace(kv[1])));
+      }
+    }
+  }
+  return parts.empty() ? "unknown" : absl::StrJoin(parts, ", ");
+}
+
+// ---------------------------------------------------------------------------
+// The load: per client thread a Worker with its own connection.
+
+// Everything the workers share, prepared once.
+struct Setup {
+  config::StackConfig config;
+  std::string digest;        // 32 bytes, P-256
+  std::string message;       // 64 bytes, Ed25519
+  std::string seal_payload;  // 1 KiB
+  std::string sealed_blob;   // seal_payload sealed under kAesKey
+  size_t sealed_size = 0;
+  EvpPkeyPtr keyd_p256_pub;
+  EvpPkeyPtr keyd_ed25519_pub;
+  EvpPkeyPtr local_p256;
+  EvpPkeyPtr local_ed25519;
+};
+
+// The part of a call a worker timed itself (SelfTimed operations).
+struct OwnTiming {
+  int64_t wall_ns = 0;
+  double cpu_us = 0;  // this thread's CPU time
+};
+
+class Worker {
+ public:
+  virtual ~Worker() = default;
+  // One operation; checks its result. With `verify`, also verifies the
+  // signature (or opens the seal), which the timed calls do not.
+  virtual absl::Status Call(bool verify) = 0;
+  // For SelfTimed operations, what the last Call timed.
+  virtual OwnTiming LastTiming() const { return {}; }
+};
+
+double ThreadCpuMicros() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e6 +
+         static_cast<double>(ts.tv_nsec) * 1e-3;
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> PrivateChannel(
+    const Setup& setup, absl::string_view caller, absl::string_view daemon) {
+  rpc::ClientOptions options =
+      rpc::ClientOptionsForService(setup.config, caller);
+  options.private_connection = true;  // own connection per thread
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> ch =
+      rpc::ChannelFactory(options).ForDaemon(daemon);
+  if (!ch.ok()) return ch.status();
+  if (!(*ch)->WaitForConnected(std::chrono::system_clock::now() +
+                               kConnectDeadline)) {
+    return absl::UnavailableError(absl::StrCat("cannot connect to ", daemon));
+  }
+  return ch;
+}
+
+void SetDeadline(grpc::ClientContext* ctx) {
+  ctx->set_deadline(std::chrono::system_clock::now() + kCallDeadline);
+}
+
+class EchoWorker final : public Worker {
+ public:
+  explicit EchoWorker(std::shared_ptr<grpc::Channel> ch)
+      : channel_(std::move(ch)), stub_(EchoApi::NewStub(channel_)) {
+    req_.set_text("x");
+  }
+  absl::Status Call(bool) override {
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx);
+    rustiq::test::v1::EchoReply reply;
+    grpc::Status s = stub_->Echo(&ctx, req_, &reply);
+    if (!s.ok()) return absl::UnavailableError(GrpcError("Echo", s));
+    if (reply.text() != "x" ||
+        reply.caller() != absl::StrCat("svc/", kBaseCaller)) {
+      return absl::InternalError(absl::StrCat("unexpected Echo reply text=\"",
+                                              reply.text(), "\" caller=\"",
+                                              reply.caller(), "\""));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<EchoApi::Stub> stub_;
+  rustiq::test::v1::EchoRequest req_;
+};
+
+class HealthWorker final : public Worker {
+ public:
+  explicit HealthWorker(std::shared_ptr<grpc::Channel> ch)
+      : channel_(std::move(ch)), stub_(HealthApi::NewStub(channel_)) {}
+  absl::Status Call(bool) override {
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx);
+    grpc::health::v1::HealthCheckResponse resp;
+    grpc::Status s = stub_->Check(&ctx, req_, &resp);
+    if (!s.ok()) return absl::UnavailableError(GrpcError("Check", s));
+    if (resp.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
+      return absl::InternalError("keyd is not SERVING");
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<HealthApi::Stub> stub_;
+  grpc::health::v1::HealthCheckRequest req_;
+};
+
+class SignWorker final : public Worker {
+ public:
+  SignWorker(std::shared_ptr<grpc::Channel> ch, const Setup& setup, Op op)
+      : channel_(std::move(ch)),
+        stub_(KeysApi::NewStub(channel_)),
+        setup_(setup),
+        op_(op) {
+    if (op == Op::kSignP256) {
+      req_.set_name(kP256Key);
+      req_.set_algorithm(v1::SIGNATURE_ALGORITHM_ECDSA_P256_SHA256);
+      req_.set_digest(setup.digest);
+    } else {
+      req_.set_name(kEd25519Key);
+      req_.set_algorithm(v1::SIGNATURE_ALGORITHM_ED25519);
+      req_.set_message(setup.message);
+    }
+  }
+  absl::Status Call(bool verify) override {
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx);
+    v1::SignResponse resp;
+    grpc::Status s = stub_->Sign(&ctx, req_, &resp);
+    if (!s.ok()) return absl::UnavailableError(GrpcError("Sign", s));
+    const std::string& sig = resp.signature();
+    bool shape_ok = resp.version() == 1 &&
+                    (op_ == Op::kSignP256 ? sig.size() >= 8 && sig.size() <= 72
+                                          : sig.size() == 64);
+    if (!shape_ok) {
+      return absl::InternalError(
+          absl::StrCat(OpLabel(op_), ": unexpected signature of ", sig.size(),
+                       " bytes, version ", resp.version()));
+    }
+    if (verify) {
+      bool valid =
+          op_ == Op::kSignP256
+              ? VerifyP256(setup_.keyd_p256_pub.get(), setup_.digest, sig)
+              : VerifyEd25519(setup_.keyd_ed25519_pub.get(), setup_.message,
+                              sig);
+      if (!valid) {
+        return absl::InternalError(
+            absl::StrCat(OpLabel(op_), ": the signature does not verify"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<KeysApi::Stub> stub_;
+  const Setup& setup_;
+  Op op_;
+  v1::SignRequest req_;
+};
+
+class SealWorker final : public Worker {
+ public:
+  SealWorker(std::shared_ptr<grpc::Channel> ch, const Setup& setup)
+      : channel_(std::move(ch)),
+        stub_(KeysApi::NewStub(channel_)),
+        setup_(setup) {
+    req_.set_name(kAesKey);
+    req_.set_plaintext(setup.seal_payload);
+    req_.set_context(kSealContext);
+  }
+  absl::Status Call(bool verify) override {
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx);
+    v1::SealResponse resp;
+    grpc::Status s = stub_->Seal(&ctx, req_, &resp);
+    if (!s.ok()) return absl::UnavailableError(GrpcError("Seal", s));
+    if (resp.blob().size() != setup_.sealed_size) {
+      return absl::InternalError(
+          absl::StrCat("Seal: a blob of ", resp.blob().size(),
+                       " bytes, expected ", setup_.sealed_size));
+    }
+    if (verify) {
+      v1::UnsealRequest ureq;
+      ureq.set_name(kAesKey);
+      ureq.set_blob(resp.blob());
+      ureq.set_context(kSealContext);
+      grpc::ClientContext uctx;
+      SetDeadline(&uctx);
+      v1::UnsealResponse uresp;
+      s = stub_->Unseal(&uctx, ureq, &uresp);
+      if (!s.ok()) return absl::UnavailableError(GrpcError("Unseal", s));
+      if (uresp.plaintext() != setup_.seal_payload) {
+        return absl::InternalError("Seal: the blob does not open to the input");
+      }
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<KeysApi::Stub> stub_;
+  const Setup& setup_;
+  v1::SealRequest req_;
+};
+
+class UnsealWorker final : public Worker {
+ public:
+  UnsealWorker(std::shared_ptr<grpc::Channel> ch, const Setup& setup)
+      : channel_(std::move(ch)),
+        stub_(KeysApi::NewStub(channel_)),
+        setup_(setup) {
+    req_.set_name(kAesKey);
+    req_.set_blob(setup.sealed_blob);
+    req_.set_context(kSealContext);
+  }
+  absl::Status Call(bool) override {
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx);
+    v1::UnsealResponse resp;
+    grpc::Status s = stub_->Unseal(&ctx, req_, &resp);
+    if (!s.ok()) return absl::UnavailableError(GrpcError("Unseal", s));
+    if (resp.plaintext() != setup_.seal_payload) {
+      return absl::InternalError("Unseal: wrong plaintext");
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<KeysApi::Stub> stub_;
+  const Setup& setup_;
+  v1::UnsealRequest req_;
+};
+
+class LocalSignWorker final : public Worker {
+ public:
+  LocalSignWorker(const Setup& setup, Op op) : setup_(setup), op_(op) {}
+  absl::Status Call(bool verify) override {
+    const bool p256 = IsP256(op_);
+    if (SelfTimed(op_)) std::this_thread::sleep_for(kIdle);
+    const Clock::time_point t0 = Clock::now();
+    const double cpu0 = ThreadCpuMicros();
+    absl::StatusOr<std::string> sig =
+        p256 ? SignP256(setup_.local_p256.get(), setup_.digest)
+             : SignEd25519(setup_.local_ed25519.get(), setup_.message);
+    timing_.cpu_us = ThreadCpuMicros() - cpu0;
+    timing_.wall_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0)
+            .count();
+    if (!sig.ok()) return sig.status();
+    if (sig->empty()) return absl::InternalError("empty signature");
+    if (verify) {
+      bool valid =
+          p256
+              ? VerifyP256(setup_.local_p256.get(), setup_.digest, *sig)
+              : VerifyEd25519(setup_.local_ed25519.get(), setup_.message, *sig);
+      if (!valid) {
+        return absl::InternalError(
+            absl::StrCat(OpLabel(op_), ": the signature does not verify"));
+      }
+    }
+    return absl::OkStatus();
+  }
+  OwnTiming LastTiming() const override { return timing_; }
+
+ private:
+  const Setup& setup_;
+  Op op_;
+  OwnTiming timing_;
+};
+
+absl::StatusOr<std::unique_ptr<Worker>> NewWorker(const Setup& setup, Op op) {
+  if (InProcess(op)) return std::make_unique<LocalSignWorker>(setup, op);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> ch =
+      op == Op::kEcho     ? PrivateChannel(setup, kBaseCaller, "testserver")
+      : op == Op::kHealth ? PrivateChannel(setup, kBaseCaller, "keyd")
+                          : PrivateChannel(setup, kKeyCaller, "keyd");
+  if (!ch.ok()) return ch.status();
+  switch (op) {
+    case Op::kEcho:
+      return std::make_unique<EchoWorker>(*std::move(ch));
+    case Op::kHealth:
+      return std::make_unique<HealthWorker>(*std::move(ch));
+    case Op::kSignP256:
+    case Op::kSignEd25519:
+      return std::make_unique<SignWorker>(*std::move(ch), setup, op);
+    case Op::kSeal:
+      return std::make_unique<SealWorker>(*std::move(ch), setup);
+    case Op::kUnseal:
+      return std::make_unique<UnsealWorker>(*std::move(ch), setup);
+    case Op::kLocalP256:
+    case Op::kLocalEd25519:
+    case Op::kIdleP256:
+    case Op::kIdleEd25519:
+      break;
+  }
+  return absl::InvalidArgumentError("unknown operation");
+}
+
+// Creates the benchmark's keys as svc/authd, fetches their public halves and
+// seals the blob that Unseal opens.
+absl::Status PrepareKeys(Setup* setup) {
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> ch =
+      PrivateChannel(*setup, kKeyCaller, "keyd");
+  if (!ch.ok()) return ch.status();
+  std::unique_ptr<KeysApi::Stub> keys = KeysApi::NewStub(*ch);
+  const std::array<std::pair<const char*, v1::KeyAlgorithm>, 3> wanted = {{
+      {kP256Key, v1::KEY_ALGORITHM_EC_P256},
+      {kEd25519Key, v1::KEY_ALGORITHM_ED25519},
+      {kAesKey, v1::KEY_ALGORITHM_AES_256},
+  }};
+  for (const auto& [name, algorithm] : wanted) {
+    v1::CreateKeyRequest req;
+    req.set_name(name);
+    req.set_algorithm(algorithm);  // default policy: svc/authd alone
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx);
+    v1::KeyInfo info;
+    grpc::Status s = keys->CreateKey(&ctx, req, &info);
+    if (!s.ok()) {
+      return absl::UnavailableError(
+          GrpcError(absl::StrCat("CreateKey ", name), s));
+    }
+  }
+  for (const auto& [name, out] :
+       {std::pair<const char*, EvpPkeyPtr*>{kP256Key, &setup->keyd_p256_pub},
+        std::pair<const char*, EvpPkeyPtr*>{kEd25519Key,
+                                            &setup->keyd_ed25519_pub}}) {
+    v1::GetPublicKeyRequest req;
+    req.set_name(name);
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx);
+    v1::PublicKey pub;
+    grpc::Status s = keys->GetPublicKey(&ctx, req, &pub);
+    if (!s.ok()) {
+      return absl::UnavailableError(
+          GrpcError(absl::StrCat("GetPublicKey ", name), s));
+    }
+    absl::StatusOr<EvpPkeyPtr> key = PublicKeyFromDer(pub.der());
+    if (!key.ok()) return key.status();
+    *out = *std::move(key);
+  }
+  v1::SealRequest seal;
+  seal.set_name(kAesKey);
+  seal.set_plaintext(setup->seal_payload);
+  seal.set_context(kSealContext);
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  v1::SealResponse sealed;
+  grpc::Status s = keys->Seal(&ctx, seal, &sealed);
+  if (!s.ok()) return absl::UnavailableError(GrpcError("Seal", s));
+  setup->sealed_blob = sealed.blob();
+  setup->sealed_size = sealed.blob().size();
+  return absl::OkStatus();
+}
+
+absl::Status PrepareLocal(Setup* setup) {
+  absl::StatusOr<EvpPkeyPtr> p256 = pki::GenerateP256Key();
+  if (!p256.ok()) return p256.status();
+  setup->local_p256 = *std::move(p256);
+  setup->local_ed25519.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+  if (setup->local_ed25519 == nullptr) return Crypto("Ed25519 key generation");
+  setup->digest = Sha256("keyd_bench: the digest every P-256 Sign signs");
+  setup->message.assign(kEd25519MessageBytes, '\0');
+  setup->seal_payload.assign(kSealBytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(setup->message.data()),
+                 static_cast<int>(setup->message.size())) != 1 ||
+      RAND_bytes(reinterpret_cast<unsigned char*>(setup->seal_payload.data()),
+                 static_cast<int>(setup->seal_payload.size())) != 1) {
+    return Crypto("RAND_bytes");
+  }
+  return absl::OkStatus();
+}
+
+// Nearest-rank percentile of sorted values.
+template <typename T>
+T Percentile(const std::vector<T>& sorted, double p) {
+  if (sorted.empty()) return T{};
+  size_t rank = static_cast<size_t>(std::ceil(p * sorted.size()));
+  rank = std::clamp<size_t>(rank, 1, sorted.size());
+  return sorted[rank - 1];
+}
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+struct LoadResult {
+  double p50_us = 0;
+  double p99_us = 0;
+  double calls_per_s = 0;
+  uint64_t calls = 0;
+  // CPU time per recorded call of the daemon called (all its threads; 0 for
+  // in-process operations) and of this process (all threads).
+  double server_cpu_us = 0;
+  double client_cpu_us = 0;
+  // CPU the rest of the machine used meanwhile, in cores.
+  double foreign_cores = 0;
+};
+
+double MachineBusySeconds() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  uint64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0,
+           softirq = 0, steal = 0;
+  in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >>
+      steal;
+  return static_cast<double>(user + nice + system + irq + softirq + steal) /
+         static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+absl::StatusOr<clockid_t> ProcessCpuClock(pid_t pid) {
+  clockid_t id;
+  if (int err = clock_getcpuclockid(pid, &id); err != 0) {
+    return absl::ErrnoToStatus(err, absl::StrCat("clock_getcpuclockid ", pid));
+  }
+  return id;
+}
+
+double CpuSeconds(clockid_t clock) {
+  timespec ts{};
+  clock_gettime(clock, &ts);
+  return static_cast<double>(ts.tv_sec) +
+         static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+struct Clocks {
+  clockid_t keyd;
+  clockid_t testserver;
+};
+
+// `threads` threads, each with its own Worker (own connection), run the
+// operation back to back: `warmup` unrecorded, then `measure` recorded.
+absl::StatusOr<LoadResult> RunLoad(const Setup& setup, Op op,
+                                   const Clocks& clocks, int threads,
+                                   absl::Duration warmup,
+                                   absl::Duration measure) {
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (int i = 0; i < threads; ++i) {
+    absl::StatusOr<std::unique_ptr<Worker>> w = NewWorker(setup, op);
+    if (!w.ok()) return w.status();
+    // The first call on each connection is checked in full (signature
+    // verified, seal opened) and not timed.
+    if (absl::Status s = (*w)->Call(/*verify=*/true); !s.ok()) return s;
+    workers.push_back(*std::move(w));
+  }
+
+  const Clock::time_point start = Clock::now() + std::chrono::milliseconds(20);
+  const Clock::time_point warm_end = start + absl::ToChronoNanoseconds(warmup);
+  const Clock::time_point end = warm_end + absl::ToChronoNanoseconds(measure);
+  const size_t expected =
+      static_cast<size_t>(absl::ToDoubleSeconds(measure) * 40000) + 1024;
+
+  std::atomic<bool> failed{false};
+  std::vector<absl::Status> errors(threads);
+  std::vector<std::vector<int64_t>> latencies(threads);
+  std::vector<double> own_cpu_us(threads, 0.0);  // SelfTimed operations
+  std::vector<Clock::time_point> last_end(threads, warm_end);
+  std::vector<std::thread> pool;
+  for (int i = 0; i < threads; ++i) {
+    pool.emplace_back([&, i] {
+      latencies[i].reserve(expected);
+      std::this_thread::sleep_until(start);
+      while (!failed.load(std::memory_order_relaxed) &&
+             !g_interrupted.load(std::memory_order_relaxed)) {
+        Clock::time_point t0 = Clock::now();
+        if (t0 >= end) break;
+        absl::Status s = workers[i]->Call(/*verify=*/false);
+        Clock::time_point t1 = Clock::now();
+        if (!s.ok()) {
+          errors[i] = s;
+          failed.store(true);
+          break;
+        }
+        if (t0 >= warm_end) {
+          if (SelfTimed(op)) {
+            OwnTiming own = workers[i]->LastTiming();
+            latencies[i].push_back(own.wall_ns);
+            own_cpu_us[i] += own.cpu_us;
+          } else {
+            latencies[i].push_back(
+                std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0)
+                    .count());
+          }
+          last_end[i] = t1;
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_until(warm_end);
+  const double keyd0 = CpuSeconds(clocks.keyd);
+  const double ts0 = CpuSeconds(clocks.testserver);
+  const double client0 = CpuSeconds(CLOCK_PROCESS_CPUTIME_ID);
+  const double busy0 = MachineBusySeconds();
+  const Clock::time_point busy_t0 = Clock::now();
+  for (std::thread& t : pool) t.join();
+  const double keyd_cpu = CpuSeconds(clocks.keyd) - keyd0;
+  const double ts_cpu = CpuSeconds(clocks.testserver) - ts0;
+  const double client_cpu = CpuSeconds(CLOCK_PROCESS_CPUTIME_ID) - client0;
+  const double busy = MachineBusySeconds() - busy0;
+  const double busy_window =
+      std::chrono::duration<double>(Clock::now() - busy_t0).count();
+  for (const absl::Status& s : errors) {
+    if (!s.ok()) return s;
+  }
+  if (g_interrupted.load()) return absl::CancelledError("interrupted");
+
+  std::vector<int64_t> all;
+  for (const auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+  if (all.empty()) return absl::InternalError("no calls were recorded");
+  std::sort(all.begin(), all.end());
+  Clock::time_point window_end =
+      *std::max_element(last_end.begin(), last_end.end());
+  double window_s =
+      std::chrono::duration<double>(window_end - warm_end).count();
+  const double n = static_cast<double>(all.size());
+  LoadResult r;
+  r.calls = all.size();
+  r.p50_us = static_cast<double>(Percentile(all, 0.50)) / 1000.0;
+  r.p99_us = static_cast<double>(Percentile(all, 0.99)) / 1000.0;
+  r.calls_per_s = window_s > 0 ? n / window_s : 0;
+  const double server_cpu =
+      op == Op::kEcho ? ts_cpu : (OnKeyd(op) ? keyd_cpu : 0.0);
+  r.server_cpu_us = server_cpu * 1e6 / n;
+  r.client_cpu_us = client_cpu * 1e6 / n;
+  if (SelfTimed(op)) {
+    // Calls/s would count the sleeps: left out. CPU: the signatures alone.
+    r.calls_per_s = 0;
+    double own = 0;
+    for (double c : own_cpu_us) own += c;
+    r.client_cpu_us = own / n;
+  }
+  r.foreign_cores =
+      busy_window > 0
+          ? std::max(0.0, busy - keyd_cpu - ts_cpu - client_cpu) / busy_window
+          : 0;
+  return r;
+}
+
+// ---------------------------------------------------------------------------
+// Flags and report.
+
+struct Flags {
+  // 16 measurements of 2.5 s per round: about 2 minutes for 3 rounds.
+  double seconds = 2;
+  int rounds = 3;
+  double warmup = 0.5;
+  std::vector<int> threads = {1, 4};
+  double max_other_load = 0.1;
+  // A subset of the operations (--ops), for profiling one of them.
+  std::vector<Op> ops = {kDefaultOps.begin(), kDefaultOps.end()};
+  // Initialise OpenSSL's secure heap in this process as keyd does, so that
+  // the in-process keys and signing temporaries live where keyd's do.
+  bool local_secure_heap = false;
+  bool diagnose = false;  // adds the idle in-process signatures
+  std::string keyd =
+      absl::StrCat(RUSTIQ_BINARY_DIR, "/services/keyd/rustiq-keyd");
+  std::string testserver =
+      absl::StrCat(RUSTIQ_BINARY_DIR, "/tests/testserver/rustiq-testserver");
+};
+
+constexpr char kUsage[] =
+    "usage: keyd_bench [--seconds S] [--rounds N] [--warmup S] "
+    "[--threads 1,4] [--max-other-load C] [--ops A,B] [--keyd PATH]\n"
+    "       [--testserver PATH] [--local-secure-heap] [--diagnose]\n"
+    "  --seconds     measured seconds per operation, thread count and round "
+    "(default 2)\n"
+    "  --rounds      interleaved rounds; the tables show their median "
+    "(default 3)\n"
+    "  --warmup      unrecorded seconds before each measurement (default "
+    "0.5)\n"
+    "  --threads     client thread counts (default 1,4)\n"
+    "  --max-other-load  repeat a measurement (up to 5 times) when other\n"
+    "                processes used more than C cores meanwhile (default 0.1;\n"
+    "                0: never)\n"
+    "  --ops         only these operations (default: all of base-echo,\n"
+    "                keyd-health, keyd-sign-p256, keyd-sign-ed25519,\n"
+    "                keyd-seal-1k, keyd-unseal-1k, local-sign-p256,\n"
+    "                local-sign-ed25519; with --diagnose also\n"
+    "                idle-local-sign-p256, idle-local-sign-ed25519); ratios\n"
+    "                need both of their sides\n"
+    "  --diagnose    also time each in-process signature made after the\n"
+    "                thread slept 150 µs (as a server thread waits for a\n"
+    "                request), the signature alone\n"
+    "  --local-secure-heap  sign in-process with OpenSSL's secure heap on\n"
+    "                (1 MiB, as rustiq-keyd runs); default: the ordinary heap\n"
+    "  --keyd, --testserver  the daemons' binaries (default: this build's)\n";
+
+absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
+  Flags f;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    std::string name = arg, value;
+    bool has_value = false;
+    if (size_t eq = arg.find('='); eq != std::string::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+      has_value = true;
+    }
+    if (name == "--help" || name == "-h") {
+      return absl::CancelledError("help");
+    }
+    if (name == "--diagnose" && !has_value) {
+      f.diagnose = true;
+      continue;
+    }
+    if (name == "--local-secure-heap" && !has_value) {
+      f.local_secure_heap = true;
+      continue;
+    }
+    static constexpr std::array<absl::string_view, 8> kValued = {
+        "--seconds", "--rounds",     "--warmup",         "--threads",
+        "--keyd",    "--testserver", "--max-other-load", "--ops"};
+    if (std::find(kValued.begin(), kValued.end(), name) == kValued.end()) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown flag ", name));
+    }
+    if (!has_value) {
+      if (i + 1 >= argc) {
+        return absl::InvalidArgumentError(absl::StrCat(name, " needs a value"));
+      }
+      value = argv[++i];
+    }
+    bool ok = true;
+    if (name == "--seconds") {
+      ok = absl::SimpleAtod(value, &f.seconds) && f.seconds > 0;
+    } else if (name == "--rounds") {
+      ok = absl::SimpleAtoi(value, &f.rounds) && f.rounds > 0;
+    } else if (name == "--warmup") {
+      ok = absl::SimpleAtod(value, &f.warmup) && f.warmup >= 0;
+    } else if (name == "--threads") {
+      f.threads.clear();
+      for (absl::string_view t : absl::StrSplit(value, ',')) {
+        int n = 0;
+        ok = ok && absl::SimpleAtoi(t, &n) && n > 0 && n <= 64;
+        f.threads.push_back(n);
+      }
+    } else if (name == "--max-other-load") {
+      ok = absl::SimpleAtod(value, &f.max_other_load);
+    } else if (name == "--ops") {
+      f.ops.clear();
+      for (absl::string_view o : absl::StrSplit(value, ',')) {
+        std::optional<Op> op = ParseOp(o);
+        ok = ok && op.has_value();
+        if (op.has_value() &&
+            std::find(f.ops.begin(), f.ops.end(), *op) == f.ops.end()) {
+          f.ops.push_back(*op);
+        }
+      }
+    } else if (name == "--keyd") {
+      f.keyd = value;
+      ok = !value.empty();
+    } else if (name == "--testserver") {
+      f.testserver = value;
+      ok = !value.empty();
+    }
+    if (!ok) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad value for ", name, ": \"", value, "\""));
+    }
+  }
+  if (f.diagnose) {
+    for (Op op : {Op::kIdleP256, Op::kIdleEd25519}) {
+      if (std::find(f.ops.begin(), f.ops.end(), op) == f.ops.end()) {
+        f.ops.push_back(op);
+      }
+    }
+  }
+  // Measured in the order of kAllOps, whatever the order given.
+  std::sort(f.ops.begin(), f.ops.end(),
+            [](Op a, Op b) { return Index(a) < Index(b); });
+  return f;
+}
+
+std::string ShellQuote(absl::string_view s) {
+  bool plain = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           std::strchr("-_./=,:", c) != nullptr;
+  });
+  if (plain) return std::string(s);
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+std::string MachineLine() {
+  std::string cpu = "unknown CPU";
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  for (std::string line; std::getline(cpuinfo, line);) {
+    if (absl::StartsWith(line, "model name")) {
+      size_t colon = line.find(':');
+      if (colon != std::string::npos) {
+        cpu = std::string(absl::StripAsciiWhitespace(line.substr(colon + 1)));
+      }
+      break;
+    }
+  }
+  std::string debian = std::string(
+      absl::StripAsciiWhitespace(ReadWholeFile("/etc/debian_version")));
+  struct utsname u {};
+  uname(&u);
+  return absl::StrCat(sysconf(_SC_NPROCESSORS_ONLN), " CPUs (", cpu,
+                      "), Debian ", debian.empty() ? "?" : debian, ", Linux ",
+                      u.release, ", gRPC ", grpc::Version(), ", ",
+                      OpenSSL_version(OPENSSL_VERSION));
+}
+
+struct Cell {
+  std::vector<double> p50, p99, cps, server_cpu, client_cpu;  // per round
+};
+
+int RunBenchmark(const Flags& flags, int argc, char** argv) {
+  std::vector<std::string> command;
+  for (int i = 0; i < argc; ++i) command.push_back(ShellQuote(argv[i]));
+
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+
+  auto fail = [](const absl::Status& s) {
+    fprintf(stderr, "keyd_bench: %s\n", s.ToString().c_str());
+    return 1;
+  };
+
+  absl::StatusOr<std::unique_ptr<TempDir>> dir = TempDir::Create();
+  if (!dir.ok()) return fail(dir.status());
+  const std::string root = (*dir)->path();
+
+  // keyd's figure (services/keyd/main.cc): 1 MiB, 16-byte minimum.
+  if (flags.local_secure_heap && CRYPTO_secure_malloc_init(1 << 20, 16) != 1) {
+    return fail(absl::UnavailableError(
+        "OpenSSL's secure heap is unavailable (RLIMIT_MEMLOCK?)"));
+  }
+  Setup setup;
+  absl::StatusOr<config::StackConfig> cfg = ProvisionDevice(root);
+  if (!cfg.ok()) return fail(cfg.status());
+  setup.config = *std::move(cfg);
+  if (absl::Status s = PrepareLocal(&setup); !s.ok()) return fail(s);
+
+  // Declared after `dir`, so the daemons stop before the directory goes.
+  Daemon keyd{"keyd", flags.keyd, "", -1};
+  Daemon testserver{"testserver", flags.testserver, "", -1};
+  Daemons daemons(setup.config);
+  if (absl::Status s = daemons.Spawn(&keyd, root); !s.ok()) return fail(s);
+  if (absl::Status s = daemons.Spawn(&testserver, root); !s.ok()) {
+    return fail(s);
+  }
+  // gRPC starts here, in the parent, after the last fork.
+  if (absl::Status s = daemons.WaitServing(absl::Seconds(30)); !s.ok()) {
+    return fail(s);
+  }
+  Clocks clocks{};
+  for (auto [d, out] :
+       {std::pair<Daemon*, clockid_t*>{&keyd, &clocks.keyd},
+        std::pair<Daemon*, clockid_t*>{&testserver, &clocks.testserver}}) {
+    absl::StatusOr<clockid_t> clock = ProcessCpuClock(d->pid);
+    if (!clock.ok()) return fail(clock.status());
+    *out = *clock;
+  }
+  const std::string keyd_confinement = ConfinementOf(keyd.pid);
+  const std::string testserver_confinement = ConfinementOf(testserver.pid);
+  fprintf(stderr, "rustiq-keyd: pid %d (%s)\n", keyd.pid,
+          keyd_confinement.c_str());
+  fprintf(stderr, "rustiq-testserver: pid %d (%s)\n", testserver.pid,
+          testserver_confinement.c_str());
+  fprintf(stderr, "client: pid %d\n", getpid());
+  if (absl::Status s = PrepareKeys(&setup); !s.ok()) return fail(s);
+
+  const absl::Duration warmup = absl::Seconds(flags.warmup);
+  const absl::Duration measure = absl::Seconds(flags.seconds);
+  // cells[threads index][op]
+  std::vector<std::array<Cell, kNumOps>> cells(flags.threads.size());
+  double max_foreign = 0;
+  int redos = 0;
+  for (int round = 0; round < flags.rounds; ++round) {
+    for (size_t ti = 0; ti < flags.threads.size(); ++ti) {
+      // The order rotates each round so that no operation always runs first
+      // or right after the same other one.
+      const std::vector<Op>& ops = flags.ops;
+      for (size_t k = 0; k < ops.size(); ++k) {
+        Op op = ops[(static_cast<size_t>(round) + k) % ops.size()];
+        const int threads = flags.threads[ti];
+        absl::StatusOr<LoadResult> r =
+            RunLoad(setup, op, clocks, threads, warmup, measure);
+        for (int redo = 0;
+             r.ok() && flags.max_other_load > 0 &&
+             r->foreign_cores > flags.max_other_load && redo < kMaxRedos;
+             ++redo) {
+          fprintf(stderr,
+                  "round=%d/%d threads=%d op=%s other_cores=%.2f: measuring "
+                  "again\n",
+                  round + 1, flags.rounds, threads, OpName(op),
+                  r->foreign_cores);
+          ++redos;
+          absl::SleepFor(absl::Seconds(2));
+          r = RunLoad(setup, op, clocks, threads, warmup, measure);
+        }
+        if (!r.ok()) return fail(r.status());
+        Cell& c = cells[ti][Index(op)];
+        c.p50.push_back(r->p50_us);
+        c.p99.push_back(r->p99_us);
+        c.cps.push_back(r->calls_per_s);
+        c.server_cpu.push_back(r->server_cpu_us);
+        c.client_cpu.push_back(r->client_cpu_us);
+        fprintf(stderr,
+                "keyd_bench round=%d/%d threads=%d op=%s p50_us=%.1f "
+                "p99_us=%.1f calls_per_s=%.0f server_cpu_us=%.1f "
+                "client_cpu_us=%.1f calls=%llu other_cores=%.2f\n",
+                round + 1, flags.rounds, threads, OpName(op), r->p50_us,
+                r->p99_us, r->calls_per_s, r->server_cpu_us, r->client_cpu_us,
+                static_cast<unsigned long long>(r->calls), r->foreign_cores);
+        max_foreign = std::max(max_foreign, r->foreign_cores);
+      }
+    }
+  }
+
+  const std::string keyd_log = ReadWholeFile(keyd.log_path);
+  const bool secure_heap =
+      !absl::StrContains(keyd_log, "secure heap is unavailable");
+  const size_t keyd_log_bytes = keyd_log.size();
+  // The daemons must stop cleanly, without a single denial, for the tables
+  // to count.
+  if (absl::Status s = daemons.Stop(); !s.ok()) return fail(s);
+
+  std::string out;
+  absl::StrAppend(&out,
+                  "### Keys/Sign, Seal and Unseal through rustiq-keyd\n\n");
+  absl::StrAppend(&out, "- command: `", absl::StrJoin(command, " "), "`\n");
+  absl::StrAppend(
+      &out, "- date: ",
+      absl::FormatTime("%Y-%m-%d %H:%M UTC", absl::Now(), absl::UTCTimeZone()),
+      "\n");
+  absl::StrAppend(&out, "- machine: ", MachineLine(), "\n");
+  absl::StrAppend(
+      &out, "- daemons: rustiq-keyd (soft backend, OpenSSL secure heap ",
+      secure_heap ? "on" : "OFF", "; ", keyd_confinement,
+      ") and rustiq-testserver (", testserver_confinement,
+      "), each confined by its own policy, on a device provisioned through "
+      "keyd; keyd wrote ",
+      keyd_log_bytes, " bytes of log during the run\n");
+  absl::StrAppend(
+      &out,
+      absl::StrFormat(
+          "- method: %d interleaved rounds; per round, operation and thread "
+          "count %.1f s warm-up then %.1f s of back-to-back blocking calls; "
+          "each client thread has its own channel and connection "
+          "(common/rpc ChannelFactory, private_connection); keys used as "
+          "svc/authd, baselines called as svc/supervisord; in-process "
+          "signatures with keys in %s; figures are the median across "
+          "rounds\n",
+          flags.rounds, flags.warmup, flags.seconds,
+          flags.local_secure_heap ? "OpenSSL's secure heap (as keyd)"
+                                  : "the ordinary heap"));
+  absl::StrAppend(
+      &out,
+      absl::StrFormat(
+          "- quiet check: other processes used at most %.2f cores during any "
+          "kept measurement (/proc/stat busy time minus the benchmark's and "
+          "both daemons'); %d measurement(s) repeated because they used more "
+          "than %.2f\n\n",
+          max_foreign, redos, flags.max_other_load));
+  absl::StrAppend(&out,
+                  "| operation | threads | p50 µs | p99 µs | calls/s | server "
+                  "CPU µs/call | client CPU µs/call |\n"
+                  "|---|---:|---:|---:|---:|---:|---:|\n");
+  for (size_t ti = 0; ti < flags.threads.size(); ++ti) {
+    for (Op op : flags.ops) {
+      const Cell& c = cells[ti][Index(op)];
+      absl::StrAppend(
+          &out,
+          absl::StrFormat(
+              "| %s | %d | %.1f | %.1f | %s | %s | %.1f |\n", OpLabel(op),
+              flags.threads[ti], Median(c.p50), Median(c.p99),
+              SelfTimed(op) ? std::string("–")
+                            : absl::StrFormat("%.0f", Median(c.cps)),
+              InProcess(op) ? std::string("–")
+                            : absl::StrFormat("%.1f", Median(c.server_cpu)),
+              Median(c.client_cpu)));
+    }
+  }
+
+  std::string ratio_rows;  // the tables below are left out when empty
+  std::vector<std::string> machine;
+  auto per_round = [](const std::vector<double>& num,
+                      const std::vector<double>& den) {
+    std::vector<std::string> parts;
+    for (size_t i = 0; i < num.size() && i < den.size(); ++i) {
+      parts.push_back(
+          absl::StrFormat("%.2f", den[i] > 0 ? num[i] / den[i] : 0));
+    }
+    return absl::StrJoin(parts, ", ");
+  };
+  auto ratio_row = [&](absl::string_view label, absl::string_view key,
+                       int threads, const std::vector<double>& num,
+                       const std::vector<double>& den, double min_target) {
+    if (num.empty() || den.empty()) return;  // a side not measured (--ops)
+    double d = Median(den);
+    double v = d > 0 ? Median(num) / d : 0;
+    std::optional<bool> pass;
+    if (min_target > 0) pass = v >= min_target;
+    absl::StrAppend(
+        &ratio_rows,
+        absl::StrFormat(
+            "| %s | %d | %.3f | %s | %s | %s |\n", label, threads, v,
+            per_round(num, den),
+            min_target > 0 ? absl::StrFormat("≥ %.2f", min_target) : "",
+            !pass.has_value() ? "(context)"
+            : *pass           ? "PASS"
+                              : "MISS"));
+    machine.push_back(absl::StrFormat(
+        "keyd_bench ratio=%s threads=%d value=%.3f per_round=%s%s", key,
+        threads, v, absl::StrReplaceAll(per_round(num, den), {{" ", ""}}),
+        pass.has_value() ? absl::StrFormat(" target=%.2f result=%s", min_target,
+                                           *pass ? "PASS" : "MISS")
+                         : ""));
+  };
+  for (size_t ti = 0; ti < flags.threads.size(); ++ti) {
+    const auto& c = cells[ti];
+    const int t = flags.threads[ti];
+    const Cell& base = c[Index(Op::kEcho)];
+    const Cell& health = c[Index(Op::kHealth)];
+    const Cell& p256 = c[Index(Op::kSignP256)];
+    const Cell& ed = c[Index(Op::kSignEd25519)];
+    ratio_row("Sign P-256 / (base) calls/s", "sign-p256/base-calls", t,
+              p256.cps, base.cps, 0.8);
+    ratio_row("Sign P-256 / (base) p50 latency", "sign-p256/base-p50", t,
+              p256.p50, base.p50, 0);
+    ratio_row("Sign Ed25519 / (base) calls/s", "sign-ed25519/base-calls", t,
+              ed.cps, base.cps, 0);
+    ratio_row("Seal 1 KiB / (base) calls/s", "seal/base-calls", t,
+              c[Index(Op::kSeal)].cps, base.cps, 0);
+    ratio_row("Unseal 1 KiB / (base) calls/s", "unseal/base-calls", t,
+              c[Index(Op::kUnseal)].cps, base.cps, 0);
+    ratio_row("keyd health / (base) calls/s", "health/base-calls", t,
+              health.cps, base.cps, 0);
+    ratio_row("Sign P-256 / keyd health calls/s", "sign-p256/health-calls", t,
+              p256.cps, health.cps, 0);
+    ratio_row("Sign P-256 keyd / in-process calls/s", "sign-p256/local-calls",
+              t, p256.cps, c[Index(Op::kLocalP256)].cps, 0);
+    ratio_row("Sign Ed25519 keyd / in-process calls/s",
+              "sign-ed25519/local-calls", t, ed.cps,
+              c[Index(Op::kLocalEd25519)].cps, 0);
+  }
+
+  if (!ratio_rows.empty()) {
+    absl::StrAppend(
+        &out,
+        "\n### Ratios\n\n"
+        "From the medians above; \"per round\" lists the same ratio within "
+        "each round, to show the noise.\n\n"
+        "| ratio | threads | value | per round | target | result |\n"
+        "|---|---:|---:|---|---|---|\n",
+        ratio_rows);
+  }
+
+  std::string where_rows;
+  for (size_t ti = 0; ti < flags.threads.size(); ++ti) {
+    const auto& c = cells[ti];
+    auto cpu_of = [&](Op op) {
+      const Cell& cell = c[Index(op)];
+      return cell.p50.empty()
+                 ? std::string("")
+                 : absl::StrFormat("%.1f", Median(cell.client_cpu));
+    };
+    const Cell& health = c[Index(Op::kHealth)];
+    for (Op op : {Op::kEcho, Op::kHealth, Op::kSignP256, Op::kSignEd25519,
+                  Op::kSeal, Op::kUnseal}) {
+      const Cell& cell = c[Index(op)];
+      if (cell.p50.empty()) continue;  // not measured (--ops)
+      const double server = Median(cell.server_cpu);
+      const double client = Median(cell.client_cpu);
+      std::string adds;
+      if (OnKeyd(op) && op != Op::kHealth && !health.p50.empty()) {
+        adds = absl::StrFormat("%+.1f", server - Median(health.server_cpu));
+      }
+      std::string local, idle;
+      if (op == Op::kSignP256) {
+        local = cpu_of(Op::kLocalP256);
+        idle = cpu_of(Op::kIdleP256);
+      } else if (op == Op::kSignEd25519) {
+        local = cpu_of(Op::kLocalEd25519);
+        idle = cpu_of(Op::kIdleEd25519);
+      }
+      absl::StrAppend(
+          &where_rows,
+          absl::StrFormat("| %s | %d | %.1f | %s | %s | %s | %.1f | %.1f |\n",
+                          OpLabel(op), flags.threads[ti], server, adds, local,
+                          idle, client, server + client));
+    }
+  }
+  if (!where_rows.empty()) {
+    absl::StrAppend(
+        &out,
+        "\n### Where the time goes\n\n"
+        "CPU per call, medians across rounds. \"keyd adds\": the keyd "
+        "server's CPU per call minus its CPU per health Check (the same "
+        "server path with no key work). \"in-process\": this process's CPU per "
+        "signature made with EVP directly, as keyd's soft backend makes it, "
+        "back to back; \"after sleep\" (--diagnose): the same signature made "
+        "after the thread slept 150 µs, as a server thread waits for its next "
+        "request. \"total\": server + client CPU per call; at 4 threads on 2 "
+        "cores calls/s is roughly 2 cores divided by it.\n\n"
+        "| operation | threads | server CPU µs/call | keyd adds µs | "
+        "in-process "
+        "µs/op | after sleep µs/op | client CPU µs/call | total µs/call |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|\n",
+        where_rows);
+  }
+
+  absl::StrAppend(&out,
+                  "\n### Machine-readable\n\n"
+                  "One line per measurement (medians across rounds) and per "
+                  "ratio.\n\n```text\n");
+  for (size_t ti = 0; ti < flags.threads.size(); ++ti) {
+    for (Op op : flags.ops) {
+      const Cell& c = cells[ti][Index(op)];
+      absl::StrAppend(
+          &out,
+          absl::StrFormat(
+              "keyd_bench op=%s threads=%d rounds=%d seconds=%.1f "
+              "p50_us=%.1f p99_us=%.1f calls_per_s=%.0f server_cpu_us=%.1f "
+              "client_cpu_us=%.1f\n",
+              OpName(op), flags.threads[ti], flags.rounds, flags.seconds,
+              Median(c.p50), Median(c.p99), Median(c.cps), Median(c.server_cpu),
+              Median(c.client_cpu)));
+    }
+  }
+  for (const std::string& line : machine) absl::StrAppend(&out, line, "\n");
+  absl::StrAppend(&out, "```\n");
+  fputs(out.c_str(), stdout);
+  fflush(stdout);
+  return 0;
+}
+
+}  // namespace
+}  // namespace rustiq::bench
+
+int main(int argc, char** argv) {
+  using namespace rustiq::bench;  // NOLINT(build/namespaces)
+  absl::StatusOr<Flags> flags = ParseFlags(argc, argv);
+  if (!flags.ok()) {
+    if (absl::IsCancelled(flags.status())) {
+      fputs(kUsage, stdout);
+      return 0;
+    }
+    fprintf(stderr, "keyd_bench: %s\n%s",
+            std::string(flags.status().message()).c_str(), kUsage);
+    return 2;
+  }
+  return RunBenchmark(*flags, argc, argv);
+}
