@@ -14,7 +14,8 @@
 //   64-byte message), Keys/Seal and Keys/Unseal of 1 KiB (AES-256-GCM) on
 //   rustiq-keyd;
 //   the same P-256 and Ed25519 signatures made in this process with OpenSSL's
-//   EVP API, the way keyd's soft backend makes them.
+//   EVP API, the way keyd's soft backend makes them when no precomputed
+//   nonce is ready (services/keyd/ecdsa_presigner.h).
 // It then reports the ratios against the baseline (target: P-256 Sign
 // calls/s >= 0.8 x the baseline's at the same thread count) and against the
 // in-process signatures.
@@ -252,8 +253,9 @@ absl::Status Crypto(absl::string_view what) {
 }
 
 // A P-256 signature over a 32-byte digest, made exactly as keyd's soft
-// backend makes it (services/keyd/soft_backend.cc): a fresh EVP_PKEY_CTX on
-// the shared key for every signature.
+// backend makes it when no precomputed nonce is ready
+// (services/keyd/soft_backend.cc): a fresh EVP_PKEY_CTX on the shared key
+// for every signature.
 absl::StatusOr<std::string> SignP256(EVP_PKEY* key, absl::string_view digest) {
   EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
   if (ctx == nullptr || EVP_PKEY_sign_init(ctx.get()) != 1 ||
@@ -1561,7 +1563,8 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
         "CPU per call, medians across rounds. \"keyd adds\": the keyd "
         "server's CPU per call minus its CPU per health Check (the same "
         "server path with no key work). \"in-process\": this process's CPU per "
-        "signature made with EVP directly, as keyd's soft backend makes it, "
+        "signature made with EVP directly, as keyd's soft backend makes it "
+        "without a precomputed nonce, "
         "back to back; \"after sleep\" (--diagnose): the same signature made "
         "after the thread slept 150 µs, as a server thread waits for its next "
         "request. \"total\": server + client CPU per call; at 4 threads on 2 "

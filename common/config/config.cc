@@ -225,8 +225,7 @@ absl::StatusOr<StackConfig> FromTable(const toml::table& root,
                         AbsolutePath);
   }
   if (s.ok()) {
-    s = keyd.ReadString("pkcs11_module", &cfg.keyd.pkcs11_module,
-                        AbsolutePath);
+    s = keyd.ReadString("pkcs11_module", &cfg.keyd.pkcs11_module, AbsolutePath);
   }
   if (s.ok()) {
     s = keyd.ReadString("pkcs11_token_label", &cfg.keyd.pkcs11_token_label);
@@ -247,21 +246,24 @@ absl::StatusOr<StackConfig> FromTable(const toml::table& root,
     s = keyd.ReadUint("max_identity_lifetime_hours",
                       &cfg.keyd.max_identity_lifetime_hours, 1, 24 * 365);
   }
+  if (s.ok()) {
+    s = keyd.ReadUint("presign_nonces", &cfg.keyd.presign_nonces, 0, 4096);
+  }
   if (s.ok()) s = keyd.Finish();
   if (!s.ok()) return s;
   if (cfg.keyd.identity_lifetime_hours > cfg.keyd.max_identity_lifetime_hours) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        origin, ": keyd.identity_lifetime_hours (",
-        cfg.keyd.identity_lifetime_hours,
-        ") exceeds keyd.max_identity_lifetime_hours (",
-        cfg.keyd.max_identity_lifetime_hours, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(origin, ": keyd.identity_lifetime_hours (",
+                     cfg.keyd.identity_lifetime_hours,
+                     ") exceeds keyd.max_identity_lifetime_hours (",
+                     cfg.keyd.max_identity_lifetime_hours, ")"));
   }
   if (complete && cfg.keyd.backend == "pkcs11" &&
       (cfg.keyd.pkcs11_module.empty() || cfg.keyd.pkcs11_pin_file.empty())) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        origin,
-        ": keyd.backend = \"pkcs11\" needs keyd.pkcs11_module and "
-        "keyd.pkcs11_pin_file"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(origin,
+                     ": keyd.backend = \"pkcs11\" needs keyd.pkcs11_module and "
+                     "keyd.pkcs11_pin_file"));
   }
   return cfg;
 }
@@ -386,6 +388,7 @@ std::string RenderConfig(const StackConfig& c) {
        static_cast<int64_t>(c.keyd.identity_lifetime_hours)},
       {"max_identity_lifetime_hours",
        static_cast<int64_t>(c.keyd.max_identity_lifetime_hours)},
+      {"presign_nonces", static_cast<int64_t>(c.keyd.presign_nonces)},
   };
   for (auto [key, value] :
        {std::pair{"master_key_file", &c.keyd.master_key_file},

@@ -60,6 +60,10 @@ struct KeydConfig {
   // and the most a request may ask for.
   uint32_t identity_lifetime_hours = 24;
   uint32_t max_identity_lifetime_hours = 24 * 7;
+  // soft backend: ECDSA P-256 nonces precomputed per key version by a
+  // background thread, so that a signature request does not wait for a
+  // scalar multiplication (docs/keyd.md); 0 turns it off.
+  uint32_t presign_nonces = 64;
 };
 
 struct LogConfig {

@@ -87,6 +87,10 @@ class KeyBackend {
   // for backends whose handle is the material (the store forgets it).
   virtual absl::Status Destroy(Algorithm algorithm,
                                const SecretBytes& handle) = 0;
+  // Starts the backend's background threads (soft: the ECDSA nonce
+  // precomputation). keyd calls it once it is confined: a thread started
+  // before confinement would not be confined.
+  virtual void StartWorkers() {}
   // Zeroize: destroys every key this backend ever created for rustiq,
   // including ones the store no longer lists.
   virtual absl::Status DestroyAll() = 0;

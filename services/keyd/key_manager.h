@@ -98,6 +98,9 @@ class KeyManager {
 
   bool zeroized() const;
   const KeyBackend& backend() const { return *backend_; }
+  // The backend's background threads (KeyBackend::StartWorkers); call once
+  // confined.
+  void StartBackendWorkers() { backend_->StartWorkers(); }
 
  private:
   struct Version {

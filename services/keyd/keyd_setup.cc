@@ -14,7 +14,11 @@ constexpr size_t kMaxPinBytes = 256;
 
 absl::StatusOr<std::unique_ptr<KeyBackend>> MakeBackend(
     const config::KeydConfig& c) {
-  if (c.backend == "soft") return NewSoftBackend();
+  if (c.backend == "soft") {
+    SoftBackendOptions options;
+    options.presign_nonces = c.presign_nonces;
+    return NewSoftBackend(options);
+  }
   absl::StatusOr<SecretBytes> pin =
       ReadPrivateFile(c.pkcs11_pin_file, "PKCS#11 PIN file", kMaxPinBytes);
   if (!pin.ok()) return pin.status();

@@ -70,6 +70,8 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  // Only now, confined, may keyd start threads of its own.
+  state->keys->StartBackendWorkers();
   keyd::KeysService keys(
       state->keys.get(),
       state->paths.master_key_is_credential ? "" : state->paths.master_key);

@@ -7,11 +7,13 @@
 #include <openssl/x509.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/pki/openssl_util.h"
+#include "services/keyd/ecdsa_presigner.h"
 
 namespace rustiq::keyd {
 namespace {
@@ -82,8 +84,17 @@ absl::Status CheckAlgorithm(Algorithm have, Algorithm need,
 
 class SoftAsymmetricKey final : public BackendKey {
  public:
-  SoftAsymmetricKey(Algorithm algorithm, EvpPkeyPtr key)
-      : algorithm_(algorithm), key_(std::move(key)) {}
+  // `presigner` and `worker`: precomputed ECDSA nonces for a P-256 key, or
+  // both null.
+  SoftAsymmetricKey(Algorithm algorithm, EvpPkeyPtr key,
+                    std::shared_ptr<EcdsaPresigner> presigner = nullptr,
+                    std::shared_ptr<PresignWorker> worker = nullptr)
+      : algorithm_(algorithm),
+        key_(std::move(key)),
+        presigner_(std::move(presigner)),
+        worker_(std::move(worker)) {
+    if (presigner_ != nullptr) worker_->Request(presigner_);
+  }
 
   Algorithm algorithm() const override { return algorithm_; }
 
@@ -109,6 +120,14 @@ class SoftAsymmetricKey final : public BackendKey {
     if (input.size() != 32) {
       return absl::InvalidArgumentError(
           absl::StrCat("a SHA-256 digest is 32 bytes, got ", input.size()));
+    }
+    if (presigner_ != nullptr) {
+      std::optional<absl::StatusOr<std::string>> fast =
+          presigner_->TrySign(input);
+      if (presigner_->Missing() * 2 >= presigner_->capacity()) {
+        worker_->Request(presigner_);
+      }
+      if (fast.has_value()) return *std::move(fast);
     }
     EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key_.get(), nullptr));
     if (ctx == nullptr || EVP_PKEY_sign_init(ctx.get()) != 1 ||
@@ -210,6 +229,8 @@ class SoftAsymmetricKey final : public BackendKey {
 
   const Algorithm algorithm_;
   const EvpPkeyPtr key_;
+  const std::shared_ptr<EcdsaPresigner> presigner_;
+  const std::shared_ptr<PresignWorker> worker_;
 };
 
 class SoftAesKey final : public BackendKey {
@@ -296,7 +317,16 @@ class SoftAesKey final : public BackendKey {
 
 class SoftBackend final : public KeyBackend {
  public:
+  explicit SoftBackend(const SoftBackendOptions& options)
+      : presign_nonces_(options.presign_nonces),
+        worker_(options.presign_nonces > 0 ? std::make_shared<PresignWorker>()
+                                           : nullptr) {}
+
   const char* name() const override { return "soft"; }
+
+  void StartWorkers() override {
+    if (worker_ != nullptr) worker_->Start();
+  }
 
   absl::StatusOr<SecretBytes> Generate(Algorithm algorithm,
                                        absl::string_view /*label*/) override {
@@ -348,6 +378,14 @@ class SoftBackend final : public KeyBackend {
                                               AlgorithmName(algorithm),
                                               " key it claims"));
     }
+    if (algorithm == Algorithm::kEcP256 && worker_ != nullptr) {
+      absl::StatusOr<std::unique_ptr<EcdsaPresigner>> presigner =
+          EcdsaPresigner::Create(key.get(), presign_nonces_);
+      if (!presigner.ok()) return presigner.status();
+      return std::make_unique<SoftAsymmetricKey>(
+          algorithm, std::move(key),
+          std::shared_ptr<EcdsaPresigner>(*std::move(presigner)), worker_);
+    }
     return std::make_unique<SoftAsymmetricKey>(algorithm, std::move(key));
   }
 
@@ -356,12 +394,17 @@ class SoftBackend final : public KeyBackend {
     return absl::OkStatus();
   }
   absl::Status DestroyAll() override { return absl::OkStatus(); }
+
+ private:
+  const size_t presign_nonces_;
+  // Shared with the keys it opened, which may outlive the backend.
+  const std::shared_ptr<PresignWorker> worker_;
 };
 
 }  // namespace
 
-std::unique_ptr<KeyBackend> NewSoftBackend() {
-  return std::make_unique<SoftBackend>();
+std::unique_ptr<KeyBackend> NewSoftBackend(const SoftBackendOptions& options) {
+  return std::make_unique<SoftBackend>(options);
 }
 
 }  // namespace rustiq::keyd

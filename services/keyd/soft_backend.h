@@ -5,13 +5,22 @@
 #ifndef RUSTIQ_SERVICES_KEYD_SOFT_BACKEND_H_
 #define RUSTIQ_SERVICES_KEYD_SOFT_BACKEND_H_
 
+#include <cstddef>
 #include <memory>
 
 #include "services/keyd/backend.h"
 
 namespace rustiq::keyd {
 
-std::unique_ptr<KeyBackend> NewSoftBackend();
+struct SoftBackendOptions {
+  // Precomputed ECDSA nonces kept ready per P-256 key version
+  // (services/keyd/ecdsa_presigner.h); 0 signs every digest inline. They are
+  // computed by a thread that StartWorkers() starts.
+  size_t presign_nonces = 0;
+};
+
+std::unique_ptr<KeyBackend> NewSoftBackend(
+    const SoftBackendOptions& options = {});
 
 }  // namespace rustiq::keyd
 

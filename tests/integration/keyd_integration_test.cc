@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -257,6 +258,49 @@ TEST_F(KeydTest, RunsConfinedAsTheKernelReportsIt) {
   if (posture->dumpable.has_value()) {
     EXPECT_FALSE(*posture->dumpable);
   }
+}
+
+// keyd's own threads (the ECDSA nonce precomputation among them) start only
+// after confinement: every thread the kernel lists is filtered and has no
+// capabilities, after signatures that used precomputed nonces.
+TEST_F(KeydTest, EveryThreadIsConfinedAfterPresignedSignatures) {
+  auto cloudd = KeysAs("svc/cloudd");
+  grpc::ClientContext pctx;
+  v1::GetPublicKeyRequest preq;
+  preq.set_name("device-identity");
+  v1::PublicKey pub;
+  ASSERT_TRUE(cloudd->GetPublicKey(&pctx, preq, &pub).ok());
+  std::set<std::string> signatures;
+  for (int i = 0; i < 200; ++i) {
+    std::string digest = Sha256("the same message every time");
+    v1::SignRequest req;
+    req.set_name("device-identity");
+    req.set_algorithm(v1::SIGNATURE_ALGORITHM_ECDSA_P256_SHA256);
+    req.set_digest(digest);
+    grpc::ClientContext sctx;
+    v1::SignResponse sig;
+    grpc::Status s = cloudd->Sign(&sctx, req, &sig);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    ASSERT_TRUE(VerifyEcdsa(pub.der(), digest, sig.signature())) << i;
+    signatures.insert(sig.signature());
+  }
+  // The same digest signed 200 times: a reused nonce would repeat a
+  // signature (and reveal the key).
+  EXPECT_EQ(signatures.size(), 200u);
+  int threads = 0;
+  for (const auto& task : std::filesystem::directory_iterator(
+           absl::StrCat("/proc/", keyd_->pid(), "/task"))) {
+    std::ifstream status(task.path() / "status");
+    std::stringstream text;
+    text << status.rdbuf();
+    if (text.str().empty()) continue;  // the thread ended meanwhile
+    ++threads;
+    EXPECT_THAT(text.str(), HasSubstr("Seccomp:\t2")) << task.path();
+    EXPECT_THAT(text.str(), HasSubstr("NoNewPrivs:\t1")) << task.path();
+    EXPECT_THAT(text.str(), HasSubstr("CapEff:\t0000000000000000"))
+        << task.path();
+  }
+  EXPECT_GT(threads, 1);
 }
 
 TEST_F(KeydTest, ADaemonRenewsItsIdentityThroughKeydAndKeepsWorking) {

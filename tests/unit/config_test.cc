@@ -23,6 +23,7 @@ TEST(Config, MinimalFileGetsProductionDefaults) {
   EXPECT_EQ(cfg->paths.runtime_dir, "/run/rustiq");
   EXPECT_EQ(cfg->paths.state_dir, "/var/lib/rustiq");
   EXPECT_EQ(cfg->rpc.max_concurrent_calls_per_caller, 16u);
+  EXPECT_EQ(cfg->keyd.presign_nonces, 64u);
 }
 
 TEST(Config, RoundTripsThroughRender) {
@@ -39,6 +40,8 @@ max_message_bytes = 65536
 max_concurrent_calls_per_caller = 3
 call_deadline_ms = 250
 credential_refresh_seconds = 5
+[keyd]
+presign_nonces = 7
 [log]
 level = "debug"
 )",
@@ -51,6 +54,7 @@ level = "debug"
   EXPECT_EQ(again->rpc.max_concurrent_calls_per_caller, 3u);
   EXPECT_EQ(again->rpc.call_deadline_ms, 250u);
   EXPECT_EQ(again->log.level, "debug");
+  EXPECT_EQ(again->keyd.presign_nonces, 7u);
 }
 
 TEST(Config, UnknownKeyNamesKeyAndLine) {
@@ -84,6 +88,8 @@ TEST(Config, BadValuesSayWhatIsExpected) {
       {"[device]\nid = \"d\"\n[paths]\nstate_dir = \"relative\"\n",
        "an absolute path"},
       {"[device]\nid = \"d\"\n[log]\nlevel = \"loud\"\n", "one of"},
+      {"[device]\nid = \"d\"\n[keyd]\npresign_nonces = 5000\n",
+       "keyd.presign_nonces"},
       {"[device]\n", "device.id' is required"},
       {"device = 3\n", "must be a [section]"},
       {"[device\nid=1", "t:"},

@@ -41,7 +41,8 @@ constexpr SignatureScheme kAllSchemes[] = {
     SignatureScheme::kRsaPssSha256, SignatureScheme::kRsaPkcs1Sha256};
 
 struct BackendParam {
-  const char* name;
+  const char* name;  // of the instance: "soft", "soft_presign", "pkcs11"
+  const char* backend_name;  // KeyBackend::name()
   // False for backends whose handle is the key material: Destroy and
   // DestroyAll are then no-ops (backend.h), and an old handle still opens.
   bool destroy_removes_material;
@@ -68,6 +69,15 @@ class BackendUnderTest {
     auto under_test = std::make_unique<BackendUnderTest>();
     if (name == "soft") {
       under_test->backend_ = NewSoftBackend();
+      return under_test;
+    }
+    if (name == "soft_presign") {
+      // P-256 signatures with precomputed nonces, kept scarce so that the
+      // suite signs both with and without one.
+      SoftBackendOptions options;
+      options.presign_nonces = 2;
+      under_test->backend_ = NewSoftBackend(options);
+      under_test->backend_->StartWorkers();
       return under_test;
     }
     absl::StatusOr<std::unique_ptr<testing::SoftHsmToken>> token =
@@ -297,7 +307,7 @@ class KeyBackendConformance : public ::testing::TestWithParam<BackendParam> {
   const BackendKey& var = *var##_ptr
 
 TEST_P(KeyBackendConformance, ReportsItsName) {
-  EXPECT_STREQ(backend().name(), GetParam().name);
+  EXPECT_STREQ(backend().name(), GetParam().backend_name);
 }
 
 TEST_P(KeyBackendConformance, GeneratesOpensAndExportsEveryAlgorithm) {
@@ -679,9 +689,11 @@ TEST_P(KeyBackendConformance, DestroyAllDestroysEveryKey) {
 
 INSTANTIATE_TEST_SUITE_P(
     AllBackends, KeyBackendConformance,
-    ::testing::Values(BackendParam{"soft", /*destroy_removes_material=*/false},
-                      BackendParam{"pkcs11",
-                                   /*destroy_removes_material=*/true}),
+    ::testing::Values(
+        BackendParam{"soft", "soft", /*destroy_removes_material=*/false},
+        BackendParam{"soft_presign", "soft",
+                     /*destroy_removes_material=*/false},
+        BackendParam{"pkcs11", "pkcs11", /*destroy_removes_material=*/true}),
     PrintBackend);
 
 }  // namespace

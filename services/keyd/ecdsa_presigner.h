@@ -1,0 +1,109 @@
+// ECDSA P-256 signing with nonces computed ahead of time, so that a
+// signature request costs a few modular multiplications instead of a scalar
+// multiplication: the expensive half of ECDSA (k, k^-1 and r = (k*G).x) does
+// not depend on the message, and a background thread computes it while keyd
+// waits for requests. This is how the signature "hides behind the RPC".
+//
+// Safety rules, each enforced here:
+// - a precomputed nonce is used for exactly one signature: it is taken out
+//   of the pool under the lock before it is used and cleansed right after;
+//   nonce reuse would reveal the private key;
+// - nonces are as secret as the key: k^-1 lives in OpenSSL's secure heap
+//   (BN_secure_new inside ECDSA_sign_setup) and every unused nonce is
+//   cleansed when the pool is destroyed (key retired, deleted, zeroized);
+// - k is drawn from OpenSSL's private DRBG (RAND_priv_bytes), as OpenSSL's
+//   own ECDSA_sign_setup does; unlike OpenSSL's inline signing it is not
+//   additionally hedged with the digest, since the digest is not known yet;
+// - the worker thread is started only by PresignWorker::Start(), which keyd
+//   calls after it confined itself: a thread created before confinement
+//   would run unconfined.
+//
+// Built on OpenSSL's EC_KEY API (ECDSA_sign_setup, ECDSA_do_sign_ex): the
+// EVP interface of OpenSSL 3.0 has no way to pass precomputed values.
+#ifndef RUSTIQ_SERVICES_KEYD_ECDSA_PRESIGNER_H_
+#define RUSTIQ_SERVICES_KEYD_ECDSA_PRESIGNER_H_
+
+#include <openssl/evp.h>
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace rustiq::keyd {
+
+// The pool of precomputed nonces of one P-256 key version. Thread-safe.
+class EcdsaPresigner {
+ public:
+  // `key` is an EC P-256 private key; the presigner keeps its own reference.
+  // `capacity` is the most nonces kept ready (at least 1).
+  static absl::StatusOr<std::unique_ptr<EcdsaPresigner>> Create(
+      EVP_PKEY* key, size_t capacity);
+  ~EcdsaPresigner();  // cleanses every unused nonce
+  EcdsaPresigner(const EcdsaPresigner&) = delete;
+  EcdsaPresigner& operator=(const EcdsaPresigner&) = delete;
+
+  // A DER-encoded ECDSA signature of the 32-byte `digest` made with a
+  // precomputed nonce, or nullopt when none is ready (the caller signs the
+  // ordinary way). An error only for a failure of OpenSSL itself.
+  std::optional<absl::StatusOr<std::string>> TrySign(absl::string_view digest);
+
+  // Computes one nonce into the pool unless it is full. False when the pool
+  // was full or OpenSSL failed (nothing added).
+  bool AddOne();
+
+  // How many nonces the pool lacks; the worker refills when it reaches
+  // half the capacity.
+  size_t Missing() const;
+  size_t Ready() const;
+  size_t capacity() const { return capacity_; }
+
+ private:
+  struct Nonce;
+  EcdsaPresigner(EC_KEY* key, size_t capacity);
+
+  EC_KEY* const key_;  // owned reference
+  const size_t capacity_;
+  mutable std::mutex mu_;
+  std::vector<Nonce*> ready_;  // guarded by mu_; owned
+};
+
+// One background thread that keeps the pools of every presigning key full.
+// Thread-safe. Until Start() is called (after confinement), Request() only
+// notes which pools want nonces.
+class PresignWorker {
+ public:
+  PresignWorker() = default;
+  ~PresignWorker();  // stops and joins the thread
+  PresignWorker(const PresignWorker&) = delete;
+  PresignWorker& operator=(const PresignWorker&) = delete;
+
+  // Starts the thread (once); later calls do nothing.
+  void Start();
+  bool started() const;
+  // Asks for `pool` to be refilled. The worker keeps only a weak reference:
+  // a pool destroyed meanwhile is skipped.
+  void Request(const std::shared_ptr<EcdsaPresigner>& pool);
+
+ private:
+  void Run();
+
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<std::weak_ptr<EcdsaPresigner>> queue_;  // guarded by mu_
+  bool started_ = false;                             // guarded by mu_
+  bool stopping_ = false;                            // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace rustiq::keyd
+
+#endif  // RUSTIQ_SERVICES_KEYD_ECDSA_PRESIGNER_H_

@@ -1,0 +1,224 @@
+// EcdsaPresigner and PresignWorker: signatures with precomputed nonces
+// verify, every nonce is used once, the pool fills only once the worker is
+// started, and the soft backend signs with them.
+#include <openssl/ecdsa.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include <chrono>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/pki/openssl_util.h"
+#include "gtest/gtest.h"
+#include "services/keyd/ecdsa_presigner.h"
+#include "services/keyd/soft_backend.h"
+
+namespace rustiq::keyd {
+namespace {
+
+std::string Digest(absl::string_view text) {
+  std::string d(SHA256_DIGEST_LENGTH, '\0');
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(),
+         reinterpret_cast<unsigned char*>(d.data()));
+  return d;
+}
+
+bool Verifies(EVP_PKEY* key, const std::string& digest,
+              const std::string& sig) {
+  pki::EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
+  return EVP_PKEY_verify_init(ctx.get()) == 1 &&
+         EVP_PKEY_verify(
+             ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()),
+             sig.size(), reinterpret_cast<const unsigned char*>(digest.data()),
+             digest.size()) == 1;
+}
+
+// The r of a DER ECDSA signature: it is (k*G).x, so equal r means equal k.
+std::string R(const std::string& der) {
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  ECDSA_SIG* sig = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size()));
+  if (sig == nullptr) return "";
+  const BIGNUM* r = ECDSA_SIG_get0_r(sig);
+  std::string out(static_cast<size_t>(BN_num_bytes(r)), '\0');
+  BN_bn2bin(r, reinterpret_cast<unsigned char*>(out.data()));
+  ECDSA_SIG_free(sig);
+  return out;
+}
+
+bool WaitFor(const std::function<bool()>& done) {
+  for (int i = 0; i < 500; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done();
+}
+
+class KeydPresignerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<pki::EvpPkeyPtr> key = pki::GenerateP256Key();
+    ASSERT_TRUE(key.ok());
+    key_ = *std::move(key);
+  }
+  pki::EvpPkeyPtr key_;
+};
+
+TEST_F(KeydPresignerTest, EmptyPoolSignsNothing) {
+  auto pool = EcdsaPresigner::Create(key_.get(), 4);
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  EXPECT_EQ((*pool)->Ready(), 0u);
+  EXPECT_EQ((*pool)->Missing(), 4u);
+  EXPECT_FALSE((*pool)->TrySign(Digest("x")).has_value());
+}
+
+TEST_F(KeydPresignerTest, EachNonceSignsOnceAndTheSignaturesVerify) {
+  auto pool = EcdsaPresigner::Create(key_.get(), 8);
+  ASSERT_TRUE(pool.ok());
+  while ((*pool)->AddOne()) {
+  }
+  EXPECT_EQ((*pool)->Ready(), 8u);
+  EXPECT_FALSE((*pool)->AddOne());  // full
+  std::string digest = Digest("the same digest each time");
+  std::set<std::string> rs;
+  for (int i = 0; i < 8; ++i) {
+    auto sig = (*pool)->TrySign(digest);
+    ASSERT_TRUE(sig.has_value()) << i;
+    ASSERT_TRUE(sig->ok()) << sig->status();
+    EXPECT_TRUE(Verifies(key_.get(), digest, **sig)) << i;
+    rs.insert(R(**sig));
+  }
+  EXPECT_EQ(rs.size(), 8u);  // eight different nonces
+  // Used up: the ninth signature has no nonce left.
+  EXPECT_EQ((*pool)->Ready(), 0u);
+  EXPECT_FALSE((*pool)->TrySign(digest).has_value());
+}
+
+TEST_F(KeydPresignerTest, RefusesDigestsOfTheWrongLengthWithoutUsingANonce) {
+  auto pool = EcdsaPresigner::Create(key_.get(), 2);
+  ASSERT_TRUE(pool.ok());
+  ASSERT_TRUE((*pool)->AddOne());
+  auto sig = (*pool)->TrySign("short");
+  ASSERT_TRUE(sig.has_value());
+  EXPECT_EQ(sig->status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ((*pool)->Ready(), 1u);
+}
+
+TEST_F(KeydPresignerTest, RefusesKeysThatAreNotP256Private) {
+  pki::EvpPkeyPtr ed(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+  EXPECT_EQ(EcdsaPresigner::Create(ed.get(), 4).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(EcdsaPresigner::Create(nullptr, 4).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(KeydPresignerTest, TheWorkerFillsPoolsOnlyOnceStarted) {
+  auto made = EcdsaPresigner::Create(key_.get(), 16);
+  ASSERT_TRUE(made.ok());
+  std::shared_ptr<EcdsaPresigner> pool = *std::move(made);
+  PresignWorker worker;
+  worker.Request(pool);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(worker.started());
+  EXPECT_EQ(pool->Ready(), 0u);  // no thread before Start()
+  worker.Start();
+  EXPECT_TRUE(worker.started());
+  EXPECT_TRUE(WaitFor([&] { return pool->Ready() == 16; }));
+}
+
+TEST_F(KeydPresignerTest, APoolDestroyedWhileQueuedIsSkipped) {
+  PresignWorker worker;
+  {
+    auto made = EcdsaPresigner::Create(key_.get(), 4);
+    ASSERT_TRUE(made.ok());
+    std::shared_ptr<EcdsaPresigner> gone = *std::move(made);
+    worker.Request(gone);
+  }
+  auto made = EcdsaPresigner::Create(key_.get(), 4);
+  ASSERT_TRUE(made.ok());
+  std::shared_ptr<EcdsaPresigner> kept = *std::move(made);
+  worker.Request(kept);
+  worker.Start();
+  EXPECT_TRUE(WaitFor([&] { return kept->Ready() == 4; }));
+}
+
+// Four signers drain the pool while the worker refills it: every signature
+// verifies and no nonce serves twice.
+TEST_F(KeydPresignerTest, ConcurrentSignersNeverShareANonce) {
+  auto made = EcdsaPresigner::Create(key_.get(), 8);
+  ASSERT_TRUE(made.ok());
+  std::shared_ptr<EcdsaPresigner> pool = *std::move(made);
+  PresignWorker worker;
+  worker.Start();
+  std::string digest = Digest("concurrent");
+  std::vector<std::vector<std::string>> rs(4);
+  std::vector<int> failures(4, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 100; ++i) {
+        worker.Request(pool);
+        auto sig = pool->TrySign(digest);
+        if (!sig.has_value()) continue;  // empty for the moment
+        if (!sig->ok() || !Verifies(key_.get(), digest, **sig)) {
+          ++failures[t];
+          continue;
+        }
+        rs[t].push_back(R(**sig));
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  std::set<std::string> all;
+  size_t total = 0;
+  for (int t = 0; t < 4; ++t) {
+    EXPECT_EQ(failures[t], 0);
+    total += rs[t].size();
+    all.insert(rs[t].begin(), rs[t].end());
+  }
+  EXPECT_GT(total, 0u);
+  EXPECT_EQ(all.size(), total);
+}
+
+// The soft backend with presigning: signatures verify whether or not a
+// nonce was ready, before and after its worker started.
+TEST(KeydSoftPresigningTest, SignsBeforeAndAfterTheWorkerStarts) {
+  SoftBackendOptions options;
+  options.presign_nonces = 4;
+  std::unique_ptr<KeyBackend> backend = NewSoftBackend(options);
+  absl::StatusOr<SecretBytes> handle =
+      backend->Generate(Algorithm::kEcP256, "presign.v1");
+  ASSERT_TRUE(handle.ok());
+  auto key = backend->Open(Algorithm::kEcP256, *handle);
+  ASSERT_TRUE(key.ok());
+  absl::StatusOr<std::string> der = (*key)->PublicKeyDer();
+  ASSERT_TRUE(der.ok());
+  const auto* p = reinterpret_cast<const unsigned char*>(der->data());
+  pki::EvpPkeyPtr pub(d2i_PUBKEY(nullptr, &p, static_cast<long>(der->size())));
+  ASSERT_NE(pub, nullptr);
+  std::string digest = Digest("soft");
+  std::set<std::string> rs;
+  for (int round = 0; round < 2; ++round) {
+    if (round == 1) {
+      backend->StartWorkers();
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    for (int i = 0; i < 20; ++i) {
+      absl::StatusOr<std::string> sig =
+          (*key)->Sign(SignatureScheme::kEcdsaP256Sha256, digest);
+      ASSERT_TRUE(sig.ok()) << sig.status();
+      EXPECT_TRUE(Verifies(pub.get(), digest, *sig));
+      rs.insert(R(*sig));
+    }
+  }
+  EXPECT_EQ(rs.size(), 40u);
+  // A wrong digest length is still refused.
+  EXPECT_EQ(
+      (*key)->Sign(SignatureScheme::kEcdsaP256Sha256, "short").status().code(),
+      absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace rustiq::keyd
