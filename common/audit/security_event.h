@@ -1,7 +1,8 @@
 // The security-event sink: one interface through which every daemon records
 // what the event log must hold (a denied call, a sandbox violation, ...).
-// Today's implementation writes a structured log line; the event-log client
-// of common/events replaces it without touching the callers.
+// LogSecurityEventSink writes a structured log line; the event-log client
+// (common/events/event_log_sink.h) sends each event to eventd and writes the
+// same line.
 #ifndef RUSTIQ_COMMON_AUDIT_SECURITY_EVENT_H_
 #define RUSTIQ_COMMON_AUDIT_SECURITY_EVENT_H_
 
@@ -20,6 +21,9 @@ struct SecurityEvent {
   Outcome outcome = Outcome::kDenied;
   std::string actor;  // caller ID ("client/rustiqctl") or "unauthenticated"
   std::vector<std::pair<std::string, std::string>> attributes;
+  // "debug" .. "alert" (common/events/event_names.h); empty: from the
+  // outcome (success info, denied warning, failure error).
+  std::string severity;
 };
 
 // Thread-safe; Record() must not block on I/O to another daemon.
@@ -27,6 +31,13 @@ class SecurityEventSink {
  public:
   virtual ~SecurityEventSink() = default;
   virtual void Record(const SecurityEvent& event) = 0;
+  // Waits at most `timeout_ms` until everything recorded so far is stored
+  // for good (for an act that must be on record before it happens, such
+  // as zeroize). True when it is.
+  virtual bool Flush(int timeout_ms) {
+    (void)timeout_ms;
+    return true;
+  }
 };
 
 // Writes each event as a structured warning line on stderr.

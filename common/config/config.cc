@@ -136,6 +136,13 @@ absl::Status DeviceId(absl::string_view v) {
   return absl::OkStatus();
 }
 
+absl::Status JournalMode(absl::string_view v) {
+  if (v != "auto" && v != "on" && v != "off") {
+    return absl::InvalidArgumentError("\"auto\", \"on\" or \"off\"");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status KeydBackend(absl::string_view v) {
   if (v != "soft" && v != "pkcs11") {
     return absl::InvalidArgumentError("\"soft\" or \"pkcs11\"");
@@ -149,7 +156,7 @@ absl::StatusOr<StackConfig> FromTable(const toml::table& root,
                                       const std::string& origin,
                                       bool complete = true) {
   static const std::vector<std::string> kSections = {"device", "paths", "rpc",
-                                                     "log", "keyd"};
+                                                     "log", "keyd", "eventd"};
   for (const auto& [k, v] : root) {
     if (std::find(kSections.begin(), kSections.end(), std::string(k.str())) ==
         kSections.end()) {
@@ -258,6 +265,28 @@ absl::StatusOr<StackConfig> FromTable(const toml::table& root,
                      ") exceeds keyd.max_identity_lifetime_hours (",
                      cfg.keyd.max_identity_lifetime_hours, ")"));
   }
+  SectionReader eventd(root["eventd"].as_table(), "eventd", origin);
+  s = eventd.ReadUint("sign_every_events", &cfg.eventd.sign_every_events, 1,
+                      1000000);
+  if (s.ok()) {
+    s = eventd.ReadUint("sign_every_seconds", &cfg.eventd.sign_every_seconds,
+                        1, 86400);
+  }
+  if (s.ok()) {
+    s = eventd.ReadUint("retention_days", &cfg.eventd.retention_days, 0,
+                        36500);
+  }
+  if (s.ok()) {
+    s = eventd.ReadUint("retention_max_events",
+                        &cfg.eventd.retention_max_events, 0, 2000000000);
+  }
+  if (s.ok()) {
+    s = eventd.ReadUint("max_batch_events", &cfg.eventd.max_batch_events, 1,
+                        65536);
+  }
+  if (s.ok()) s = eventd.ReadString("journal", &cfg.eventd.journal, JournalMode);
+  if (s.ok()) s = eventd.Finish();
+  if (!s.ok()) return s;
   if (complete && cfg.keyd.backend == "pkcs11" &&
       (cfg.keyd.pkcs11_module.empty() || cfg.keyd.pkcs11_pin_file.empty())) {
     return absl::InvalidArgumentError(
@@ -399,6 +428,20 @@ std::string RenderConfig(const StackConfig& c) {
     if (!value->empty()) keyd.insert_or_assign(key, *value);
   }
   root.insert_or_assign("keyd", std::move(keyd));
+  root.insert_or_assign(
+      "eventd",
+      toml::table{
+          {"sign_every_events",
+           static_cast<int64_t>(c.eventd.sign_every_events)},
+          {"sign_every_seconds",
+           static_cast<int64_t>(c.eventd.sign_every_seconds)},
+          {"retention_days", static_cast<int64_t>(c.eventd.retention_days)},
+          {"retention_max_events",
+           static_cast<int64_t>(c.eventd.retention_max_events)},
+          {"max_batch_events",
+           static_cast<int64_t>(c.eventd.max_batch_events)},
+          {"journal", c.eventd.journal},
+      });
   std::ostringstream out;
   out << "# rustiq device configuration. See docs/configuration.md.\n"
       << root << "\n";

@@ -66,6 +66,25 @@ struct KeydConfig {
   uint32_t presign_nonces = 64;
 };
 
+// [eventd]: the event log (docs/eventd.md).
+struct EventdConfig {
+  // A tree head is signed by keyd after this many new events, or this many
+  // seconds after the first unsigned one, whichever comes first, and at a
+  // clean stop.
+  uint32_t sign_every_events = 1000;
+  uint32_t sign_every_seconds = 10;
+  // Retention: events older than this many days, and beyond this many
+  // events, are pruned (0: no limit). Pruning keeps what the rest needs to
+  // verify and is itself recorded.
+  uint32_t retention_days = 90;
+  uint32_t retention_max_events = 10000000;
+  // Group commit: the most events one transaction takes.
+  uint32_t max_batch_events = 4096;
+  // Also write every event to the journal: "auto" (when started by
+  // systemd), "on" or "off".
+  std::string journal = "auto";
+};
+
 struct LogConfig {
   std::string level = "info";
 };
@@ -77,6 +96,7 @@ struct StackConfig {
   RpcConfig rpc;
   LogConfig log;
   KeydConfig keyd;
+  EventdConfig eventd;
 };
 
 // Resolves the config path: explicit flag, else $RUSTIQ_CONFIG, else the

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/logging/log.h"
 #include "services/keyd/public_keys.h"
 #include "services/keyd/seal_format.h"
 
@@ -20,6 +21,8 @@ using audit::Outcome;
 
 constexpr char kZeroized[] =
     "keyd was zeroized: every key is destroyed; re-provision the device";
+// How long zeroize waits for the event log to have its record.
+constexpr int kZeroizeRecordWaitMs = 3000;
 
 bool SchemeFromProto(v1::SignatureAlgorithm algorithm, SignatureScheme* out) {
   switch (algorithm) {
@@ -699,6 +702,7 @@ absl::StatusOr<v1::SignResponse> KeyManager::Sign(
   // version it signs with stays alive through the shared pointer.
   absl::StatusOr<std::string> signature = key->Sign(scheme, *input);
   if (!signature.ok()) return signature.status();
+  uses_.Count(caller.path, request.name(), "sign");
   v1::SignResponse out;
   out.set_signature(*std::move(signature));
   out.set_version(version);
@@ -741,6 +745,7 @@ absl::StatusOr<v1::VerifyResponse> KeyManager::Verify(
   absl::StatusOr<bool> valid =
       VerifySignature(der, scheme, *input, request.signature());
   if (!valid.ok()) return valid.status();
+  uses_.Count(caller.path, request.name(), "verify");
   v1::VerifyResponse out;
   out.set_valid(*valid);
   return out;
@@ -769,7 +774,10 @@ absl::StatusOr<SecretBytes> KeyManager::Decrypt(
   if (request.ciphertext().size() > 1024) {
     return absl::InvalidArgumentError("ciphertext is longer than 1024 bytes");
   }
-  return key->Decrypt(DecryptScheme::kRsaOaepSha256, request.ciphertext());
+  absl::StatusOr<SecretBytes> plain =
+      key->Decrypt(DecryptScheme::kRsaOaepSha256, request.ciphertext());
+  if (plain.ok()) uses_.Count(caller.path, request.name(), "decrypt");
+  return plain;
 }
 
 absl::StatusOr<v1::SealResponse> KeyManager::Seal(
@@ -803,6 +811,7 @@ absl::StatusOr<v1::SealResponse> KeyManager::Seal(
       key->SealGcm(request.plaintext(),
                    SealAad(name, version, caller.path, request.context()));
   if (!sealed.ok()) return sealed.status();
+  uses_.Count(caller.path, name, "seal");
   v1::SealResponse out;
   out.set_blob(EncodeSealedBlob(version, *sealed));
   return out;
@@ -835,8 +844,11 @@ absl::StatusOr<SecretBytes> KeyManager::Unseal(
     key = (*v)->key;
     name = e.name;
   }
-  return key->UnsealGcm(blob->sealed, SealAad(name, blob->version, caller.path,
-                                              request.context()));
+  absl::StatusOr<SecretBytes> plain = key->UnsealGcm(
+      blob->sealed,
+      SealAad(name, blob->version, caller.path, request.context()));
+  if (plain.ok()) uses_.Count(caller.path, name, "unseal");
+  return plain;
 }
 
 absl::StatusOr<std::string> KeyManager::RandomBytes(uint32_t length) {
@@ -866,10 +878,17 @@ absl::StatusOr<uint32_t> KeyManager::Zeroize(
   }
   std::unique_lock lock(mu_);
   if (zeroized_) return absl::FailedPreconditionError(kZeroized);
-  // Recorded before anything is destroyed.
+  // Recorded before anything is destroyed: keyd waits (a bounded time) for
+  // the event log to have it. A tamper response cannot be held up by an
+  // unreachable eventd, so after that it goes ahead; the record is then in
+  // keyd's own log and the sink's queue.
+  FlushKeyUses();
   Record(
       caller, "keys.zeroize", Outcome::kSuccess, "*",
       {{"reason", request.reason()}, {"keys", absl::StrCat(entries_.size())}});
+  if (sink_ != nullptr && !sink_->Flush(kZeroizeRecordWaitMs)) {
+    log::Warning("zeroize goes ahead before eventd acknowledged its record");
+  }
   zeroized_ = true;
   uint32_t destroyed = 0;
   for (auto& [name, e] : entries_) {

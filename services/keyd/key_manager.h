@@ -26,6 +26,7 @@
 #include "services/keyd/backend.h"
 #include "services/keyd/key_policy.h"
 #include "services/keyd/key_store.h"
+#include "services/keyd/key_use_counter.h"
 
 namespace rustiq::keyd {
 
@@ -101,6 +102,8 @@ class KeyManager {
   // The backend's background threads (KeyBackend::StartWorkers); call once
   // confined.
   void StartBackendWorkers() { backend_->StartWorkers(); }
+  // Records the key uses counted so far ("key.used" events), as keyd stops.
+  void FlushKeyUses() { uses_.Flush(); }
 
  private:
   struct Version {
@@ -130,7 +133,11 @@ class KeyManager {
       : backend_(std::move(backend)),
         store_(std::move(store)),
         device_id_(std::move(device_id)),
-        sink_(sink) {}
+        sink_(sink),
+        uses_(sink, kKeyUseWindow) {}
+
+  // How long key uses are counted before they are recorded.
+  static constexpr absl::Duration kKeyUseWindow = absl::Minutes(1);
 
   absl::Status LoadFrom(store::StoreContents contents);
   absl::Status EnsureWellKnown(const std::vector<WellKnownKey>& well_known);
@@ -156,6 +163,7 @@ class KeyManager {
   std::unique_ptr<KeyStoreFile> store_;
   const std::string device_id_;
   audit::SecurityEventSink* sink_;
+  KeyUseCounter uses_;
 
   mutable std::shared_mutex mu_;
   std::map<std::string, Entry, std::less<>> entries_;

@@ -8,9 +8,11 @@
 
 #include "common/audit/security_event.h"
 #include "common/daemon/daemon.h"
+#include "common/events/event_log_sink.h"
 #include "common/identity/spiffe_id.h"
 #include "common/logging/log.h"
 #include "common/pki/identity_files.h"
+#include "common/rpc/client.h"
 #include "common/rpc/identity_renewer.h"
 #include "common/rpc/server.h"
 #include "policies/keyd/policy_files.h"
@@ -25,6 +27,8 @@ namespace {
 
 // Private numbers of every key live here: locked, never in a core dump.
 constexpr size_t kSecureHeapBytes = 1 << 20;
+// How long keyd tries, as it stops, to deliver the events still queued.
+constexpr absl::Duration kEventDrain = absl::Seconds(2);
 
 }  // namespace
 
@@ -43,7 +47,9 @@ int main(int argc, char** argv) {
   std::optional<rustiq::config::StackConfig> config = daemon::Begin(*flags);
   if (!config) return 1;
 
-  rustiq::audit::LogSecurityEventSink sink;
+  // Security events go to eventd (and keyd's log); sending starts once
+  // keyd is confined, what comes before waits in the sink's queue.
+  rustiq::events::EventLogSink sink;
   // The store, the master key and a PKCS#11 module are opened before
   // confinement: afterwards keyd can no longer load libraries.
   absl::StatusOr<keyd::Keyd> state =
@@ -72,6 +78,16 @@ int main(int argc, char** argv) {
 
   // Only now, confined, may keyd start threads of its own.
   state->keys->StartBackendWorkers();
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> eventd =
+      rustiq::rpc::ChannelFactory(
+          rustiq::rpc::ClientOptionsForService(*config, flags->name))
+          .ForDaemon("eventd");
+  if (eventd.ok()) {
+    sink.Start(*eventd);
+  } else {
+    rustiq::log::Warning("security events go to the log only",
+                         {{"error", eventd.status().message()}});
+  }
   keyd::KeysService keys(
       state->keys.get(),
       state->paths.master_key_is_credential ? "" : state->paths.master_key);
@@ -103,5 +119,7 @@ int main(int argc, char** argv) {
   }
   daemon::ServeUntilStopped(**server);
   if (renewer != nullptr) renewer->Stop();
+  state->keys->FlushKeyUses();
+  sink.Stop(kEventDrain);
   return 0;
 }

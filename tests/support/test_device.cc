@@ -16,9 +16,9 @@
 #include "common/pki/identity_files.h"
 #include "common/pki/openssl_util.h"
 #include "common/pki/provisioner.h"
-#include "services/keyd/provision.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "services/keyd/provision.h"
 
 namespace rustiq::testing {
 
@@ -49,8 +49,8 @@ TestDevice::TestDevice(const std::function<void(config::StackConfig&)>& tweak) {
       config_.source_path, config::RenderConfig(config_), 0644);
   if (!s.ok()) ADD_FAILURE() << s;
   pki::ProvisionRequest req;
-  req.services = {"testserver", "supervisord", "keyd", "cloudd", "authd",
-                  "eventd"};
+  req.services = {"testserver", "supervisord", "keyd",
+                  "cloudd",     "authd",       "eventd"};
   req.clients = {"rustiqctl", "alice", "bob"};
   req.identity_lifetime = absl::Hours(1);
   absl::StatusOr<pki::ProvisionResult> result =
@@ -154,6 +154,9 @@ ServerProcess::ServerProcess(const TestDevice& device, std::string name,
   std::vector<std::string> argv;
   if (name_ == "keyd") {
     argv = {BinaryPath("services/keyd/rustiq-keyd"), "--config",
+            device.config_path()};
+  } else if (name_ == "eventd") {
+    argv = {BinaryPath("services/eventd/rustiq-eventd"), "--config",
             device.config_path()};
   } else {
     argv = {BinaryPath("tests/testserver/rustiq-testserver"), "--config",

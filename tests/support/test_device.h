@@ -10,9 +10,9 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/audit/security_event.h"
 #include "common/config/config.h"
 #include "common/pki/certificate_authority.h"
-#include "common/audit/security_event.h"
 #include "common/rpc/client.h"
 #include "services/keyd/keyd_setup.h"
 
@@ -59,7 +59,7 @@ class TestDevice {
 };
 
 // Runs a daemon as a real child process on the device: rustiq-keyd for
-// "keyd", else rustiq-testserver under `name`.
+// "keyd", rustiq-eventd for "eventd", else rustiq-testserver under `name`.
 class ServerProcess {
  public:
   ServerProcess(const TestDevice& device, std::string name = "testserver",
