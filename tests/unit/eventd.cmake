@@ -6,3 +6,5 @@ rustiq_test(eventd_record_test SOURCES eventd_record_test.cc
             DEPS rustiq_eventd LABELS unit)
 rustiq_test(eventd_log_test SOURCES eventd_log_test.cc
             DEPS rustiq_eventd PkgConfig::SQLITE3 LABELS unit)
+rustiq_test(eventd_journal_test SOURCES eventd_journal_test.cc
+            DEPS rustiq_eventd LABELS unit)

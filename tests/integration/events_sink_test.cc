@@ -1,0 +1,169 @@
+// The client sink every daemon records through (common/events), against a
+// real EventLog service on the device's eventd socket over real mTLS: it
+// delivers in batches, never blocks, keeps what it can while eventd is
+// away, counts what it had to drop and reports that count once eventd is
+// back.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/events/event_log_sink.h"
+#include "common/rpc/client.h"
+#include "common/rpc/server.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/eventd/event_log.h"
+#include "services/eventd/event_log_service.h"
+#include "services/eventd/event_store.h"
+#include "tests/support/test_device.h"
+
+namespace rustiq::testing {
+namespace {
+
+audit::SecurityEvent Denied(int i) {
+  audit::SecurityEvent e;
+  e.category = "rpc";
+  e.action = "call.denied";
+  e.outcome = audit::Outcome::kDenied;
+  e.actor = "client/alice";
+  e.attributes = {{"method", "/rustiq.v1.Keys/Sign"}, {"n", absl::StrCat(i)}};
+  return e;
+}
+
+class EventsSinkTest : public ::testing::Test {
+ protected:
+  // An eventd in this process: the real log and service on the real socket.
+  void StartEventd() {
+    std::string path =
+        absl::StrCat(device_.config().paths.state_dir, "/eventd-test.db");
+    auto store = eventd::EventStore::Open(path, "test-device");
+    ASSERT_TRUE(store.ok()) << store.status();
+    eventd::EventLogOptions options;
+    options.device_id = "test-device";
+    auto log =
+        eventd::EventLog::Open(*std::move(store), options, nullptr, nullptr);
+    ASSERT_TRUE(log.ok());
+    log_ = *std::move(log);
+    log_->Start();
+    service_ = std::make_unique<eventd::EventLogService>(log_.get());
+    auto server = rpc::RpcServer::Start(
+        rpc::ServerOptionsFromConfig(device_.config(), "eventd"),
+        {rpc::Serve<v1::EventLog>(service_.get())}, &server_sink_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+  }
+  void StopEventd() {
+    server_->Shutdown(absl::Seconds(1));
+    server_.reset();
+    service_.reset();
+    log_.reset();
+  }
+  void TearDown() override {
+    sink_.reset();
+    if (server_ != nullptr) StopEventd();
+  }
+
+  void MakeSink(events::EventLogSinkOptions options) {
+    options.retry_min = absl::Milliseconds(20);
+    options.retry_max = absl::Milliseconds(100);
+    options.log_lines = false;
+    sink_ = std::make_unique<events::EventLogSink>(options);
+    auto channel =
+        rpc::ChannelFactory(device_.ClientFor("svc/keyd")).ForDaemon("eventd");
+    ASSERT_TRUE(channel.ok());
+    sink_->Start(*channel);
+  }
+
+  std::vector<v1::Event> Events() {
+    auto got = log_->store().Query(v1::EventFilter(), 0, false, 10000);
+    EXPECT_TRUE(got.ok());
+    return got.ok() ? *got : std::vector<v1::Event>{};
+  }
+
+  TestDevice device_;
+  audit::LogSecurityEventSink server_sink_;
+  std::unique_ptr<eventd::EventLog> log_;
+  std::unique_ptr<eventd::EventLogService> service_;
+  std::unique_ptr<rpc::RpcServer> server_;
+  std::unique_ptr<events::EventLogSink> sink_;
+};
+
+TEST_F(EventsSinkTest, DeliversEventsAsTheDaemonThatRecordedThem) {
+  StartEventd();
+  MakeSink({});
+  for (int i = 0; i < 300; ++i) sink_->Record(Denied(i));
+  ASSERT_TRUE(sink_->Flush(10000));
+  std::vector<v1::Event> got = Events();
+  ASSERT_EQ(got.size(), 300u);
+  EXPECT_EQ(got[0].source(), "svc/keyd");
+  EXPECT_EQ(got[0].actor(), "client/alice");
+  EXPECT_EQ(got[0].category(), v1::EVENT_CATEGORY_RPC);
+  EXPECT_EQ(got[0].outcome(), v1::EVENT_OUTCOME_DENIED);
+  EXPECT_EQ(got[0].severity(), v1::EVENT_SEVERITY_WARNING);
+  EXPECT_EQ(got[299].attributes(1).value(), "299");  // in order
+  EXPECT_EQ(sink_->stats().delivered, 300u);
+}
+
+TEST_F(EventsSinkTest, KeepsWhatItCanWhileEventdIsAwayAndReportsTheRest) {
+  events::EventLogSinkOptions options;
+  options.max_queued = 50;
+  MakeSink(options);  // no eventd yet
+  absl::Time start = absl::Now();
+  for (int i = 0; i < 80; ++i) sink_->Record(Denied(i));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(1));  // never blocks
+  EXPECT_FALSE(sink_->Flush(200));
+  EXPECT_EQ(sink_->stats().queued, 50u);
+  EXPECT_EQ(sink_->stats().dropped, 30u);
+  StartEventd();
+  ASSERT_TRUE(sink_->Flush(10000));
+  std::vector<v1::Event> got = Events();
+  ASSERT_EQ(got.size(), 51u);
+  // First the count of what was dropped, then the 50 it kept.
+  EXPECT_EQ(got[0].action(), "events.dropped");
+  EXPECT_EQ(got[0].category(), v1::EVENT_CATEGORY_EVENTLOG);
+  ASSERT_EQ(got[0].attributes_size(), 1);
+  EXPECT_EQ(got[0].attributes(0).value(), "30");
+  EXPECT_EQ(got[1].attributes(1).value(), "0");
+  EXPECT_EQ(got[50].attributes(1).value(), "49");
+}
+
+TEST_F(EventsSinkTest, RecoversWhenEventdRestarts) {
+  StartEventd();
+  MakeSink({});
+  sink_->Record(Denied(1));
+  ASSERT_TRUE(sink_->Flush(10000));
+  StopEventd();
+  sink_->Record(Denied(2));
+  EXPECT_FALSE(sink_->Flush(300));
+  StartEventd();  // the same file: the log continues
+  ASSERT_TRUE(sink_->Flush(10000));
+  std::vector<v1::Event> got = Events();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1].attributes(1).value(), "2");
+}
+
+TEST_F(EventsSinkTest, HostileFieldsAreTrimmedToWhatEventdAccepts) {
+  StartEventd();
+  MakeSink({});
+  audit::SecurityEvent e;
+  e.category = "no-such-category";
+  e.action = "Call Denied!";
+  e.outcome = audit::Outcome::kFailure;
+  e.actor = std::string(400, 'a') + "\n";
+  e.attributes.emplace_back("Bad Key", std::string(3000, 'v'));
+  e.attributes.emplace_back("bad key", "duplicate after mapping");
+  e.attributes.emplace_back("nul", std::string("a\0b", 3));
+  sink_->Record(e);
+  ASSERT_TRUE(sink_->Flush(10000));
+  std::vector<v1::Event> got = Events();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].action(), "call_denied_");
+  EXPECT_EQ(got[0].category(), v1::EVENT_CATEGORY_POLICY);
+  EXPECT_EQ(got[0].actor().size(), 256u);
+  EXPECT_EQ(got[0].attributes_size(), 2);
+  EXPECT_EQ(sink_->stats().dropped, 0u);
+}
+
+}  // namespace
+}  // namespace rustiq::testing
