@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/events/event_limits.h"
+#include "common/events/log_verifier.h"
 #include "common/logging/log.h"
 #include "common/merkle/checkpoint.h"
 #include "common/merkle/note.h"
@@ -33,11 +34,11 @@ std::string Bytes(const merkle::Hash& h) {
 }  // namespace
 
 std::string CheckpointOrigin(absl::string_view device_id) {
-  return absl::StrCat("rustiq/", device_id, "/events");
+  return events::EventLogOrigin(device_id);
 }
 
 std::string CheckpointKeyName(absl::string_view device_id) {
-  return absl::StrCat("rustiq/", device_id, "/event-checkpoint");
+  return events::EventLogKeyName(device_id);
 }
 
 // One Append() call (or one own event) waiting for the writer.

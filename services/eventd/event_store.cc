@@ -70,21 +70,38 @@ std::string Placeholders(size_t n) {
 
 }  // namespace
 
+// A read connection and the statement proofs use most (a Merkle node by
+// level and index), prepared once per connection.
+struct EventStore::ReaderConnection {
+  std::unique_ptr<storage::Database> db;
+  std::unique_ptr<storage::Statement> node;
+};
+
+// A connection taken from the pool for one read; returned on destruction.
 class EventStore::Reader {
  public:
-  Reader(const EventStore* store, std::unique_ptr<storage::Database> db)
-      : store_(store), db_(std::move(db)) {}
+  Reader(const EventStore* store, std::unique_ptr<ReaderConnection> conn)
+      : store_(store), conn_(std::move(conn)) {}
   ~Reader() {
     std::lock_guard<std::mutex> lock(store_->pool_mu_);
     if (store_->pool_.size() < kMaxReaders) {
-      store_->pool_.push_back(std::move(db_));
+      store_->pool_.push_back(std::move(conn_));
     }
   }
-  storage::Database* db() { return db_.get(); }
+  storage::Database* db() { return conn_->db.get(); }
+  absl::StatusOr<storage::Statement*> NodeStatement() {
+    if (conn_->node == nullptr) {
+      auto st = conn_->db->Prepare(
+          "SELECT hash FROM nodes WHERE level = ?1 AND idx = ?2");
+      if (!st.ok()) return st.status();
+      conn_->node = *std::move(st);
+    }
+    return conn_->node.get();
+  }
 
  private:
   const EventStore* store_;
-  std::unique_ptr<storage::Database> db_;
+  std::unique_ptr<ReaderConnection> conn_;
 };
 
 EventStore::EventStore(std::string path,
@@ -316,9 +333,9 @@ absl::StatusOr<std::unique_ptr<EventStore::Reader>> EventStore::AcquireReader()
   {
     std::lock_guard<std::mutex> lock(pool_mu_);
     if (!pool_.empty()) {
-      std::unique_ptr<storage::Database> db = std::move(pool_.back());
+      std::unique_ptr<ReaderConnection> conn = std::move(pool_.back());
       pool_.pop_back();
-      return std::make_unique<Reader>(this, std::move(db));
+      return std::make_unique<Reader>(this, std::move(conn));
     }
   }
   storage::Database::Options options;
@@ -327,7 +344,9 @@ absl::StatusOr<std::unique_ptr<EventStore::Reader>> EventStore::AcquireReader()
   absl::StatusOr<std::unique_ptr<storage::Database>> db =
       storage::Database::Open(path_, options);
   if (!db.ok()) return db.status();
-  return std::make_unique<Reader>(this, *std::move(db));
+  auto conn = std::make_unique<ReaderConnection>();
+  conn->db = *std::move(db);
+  return std::make_unique<Reader>(this, std::move(conn));
 }
 
 absl::Status EventStore::Append(
@@ -431,19 +450,26 @@ absl::StatusOr<merkle::Hash> EventStore::Node(uint32_t level,
                                               uint64_t index) const {
   absl::StatusOr<std::unique_ptr<Reader>> reader = AcquireReader();
   if (!reader.ok()) return reader.status();
-  auto st = (*reader)->db()->Prepare(
-      "SELECT hash FROM nodes WHERE level = ?1 AND idx = ?2");
+  absl::StatusOr<storage::Statement*> st = (*reader)->NodeStatement();
   if (!st.ok()) return st.status();
-  (*st)->BindInt(1, level).IgnoreError();
-  (*st)->BindInt(2, static_cast<int64_t>(index)).IgnoreError();
-  absl::StatusOr<bool> row = (*st)->Step();
-  if (!row.ok()) return row.status();
+  storage::Statement& s = **st;
+  s.BindInt(1, level).IgnoreError();
+  s.BindInt(2, static_cast<int64_t>(index)).IgnoreError();
+  absl::StatusOr<bool> row = s.Step();
+  if (!row.ok()) {
+    s.Reset();
+    return row.status();
+  }
   if (!*row) {
+    s.Reset();
     return absl::NotFoundError(
         absl::StrCat("no Merkle node for events ", index << level, "..",
                      ((index + 1) << level) - 1, " (pruned?)"));
   }
-  return HashOf((*st)->ColumnBlob(0), "a stored Merkle node");
+  absl::StatusOr<merkle::Hash> h =
+      HashOf(s.ColumnBlob(0), "a stored Merkle node");
+  s.Reset();
+  return h;
 }
 
 absl::StatusOr<std::vector<v1::Event>> EventStore::Query(

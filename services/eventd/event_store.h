@@ -114,6 +114,7 @@ class EventStore final : public merkle::NodeSource {
   absl::Status CreateSchema(const std::string& device_id);
   absl::Status CheckAndLoad();
   // A read connection from the pool (opened on demand), returned on release.
+  struct ReaderConnection;
   class Reader;
   absl::StatusOr<std::unique_ptr<Reader>> AcquireReader() const;
 
@@ -122,7 +123,7 @@ class EventStore final : public merkle::NodeSource {
   std::mutex write_mu_;
   std::unique_ptr<storage::Database> writer_;  // guarded by write_mu_
   mutable std::mutex pool_mu_;
-  mutable std::vector<std::unique_ptr<storage::Database>> pool_;
+  mutable std::vector<std::unique_ptr<ReaderConnection>> pool_;
   StoreState opened_;
 };
 
