@@ -158,6 +158,26 @@ void EventLog::RecordOwn(v1::EventInput input) {
   if (!ValidateInput(input).ok()) return;  // a bug of eventd's own
   auto p = std::make_shared<Pending>();
   p->source = kOwnSource;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (own_pending_ >= kMaxOwnPending) {
+      ++own_dropped_;
+      return;
+    }
+    if (own_dropped_ > 0) {
+      v1::EventInput dropped;
+      dropped.set_category(v1::EVENT_CATEGORY_EVENTLOG);
+      dropped.set_action("events.dropped");
+      dropped.set_outcome(v1::EVENT_OUTCOME_FAILURE);
+      dropped.set_severity(v1::EVENT_SEVERITY_WARNING);
+      v1::EventAttribute* a = dropped.add_attributes();
+      a->set_key("count");
+      a->set_value(absl::StrCat(own_dropped_));
+      p->inputs.push_back(std::move(dropped));
+      own_dropped_ = 0;
+    }
+    own_pending_ += 1;
+  }
   p->inputs.push_back(std::move(input));
   p->waited = false;
   Enqueue(std::move(p), /*wait=*/false).IgnoreError();
@@ -238,6 +258,7 @@ absl::Status EventLog::WriteBatch(
       if (!unsigned_since_.has_value()) unsigned_since_ = absl::Now();
     }
     for (size_t i = 0; i < batch.size(); ++i) {
+      if (!batch[i]->waited) --own_pending_;
       batch[i]->done = true;
       batch[i]->status =
           s.ok() ? absl::OkStatus()

@@ -77,8 +77,11 @@ class EventLog {
   // field; UNAVAILABLE once stopping.
   absl::StatusOr<uint64_t> Append(absl::string_view source,
                                   const std::vector<v1::EventInput>& inputs);
-  // eventd's own event (source svc/eventd), without waiting for it.
+  // eventd's own event (source svc/eventd), without waiting for it. At most
+  // kMaxOwnPending wait at a time; beyond that they are dropped and counted,
+  // and the count is recorded (eventlog/events.dropped) once there is room.
   void RecordOwn(v1::EventInput input);
+  static constexpr size_t kMaxOwnPending = 4096;
 
   struct Head {
     uint64_t size = 0;
@@ -131,6 +134,10 @@ class EventLog {
   bool stopping_ = false;                     // guarded by mu_
   bool writer_done_ = false;                  // guarded by mu_
   bool started_ = false;                      // guarded by mu_
+  // eventd's own events waiting for the writer, and those dropped because
+  // too many were (a flood of denied calls must not grow memory).
+  size_t own_pending_ = 0;    // guarded by mu_
+  uint64_t own_dropped_ = 0;  // guarded by mu_
 
   std::mutex sign_mu_;         // one signature at a time
   bool sign_failing_ = false;  // guarded by sign_mu_; recorded once per outage

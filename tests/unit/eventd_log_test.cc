@@ -267,6 +267,33 @@ TEST(EventdLogTest, AnUnreachableSignerIsRecordedOnceAndRetried) {
   EXPECT_EQ((*failures)[0].source(), "svc/eventd");
 }
 
+// A flood of eventd's own events (denied calls, say) is bounded: beyond
+// kMaxOwnPending waiting ones they are counted, and the count is recorded.
+TEST(EventdLogTest, OwnEventsAreBoundedAndTheDroppedCounted) {
+  rustiq::testing::TempDir dir;
+  absl::StatusOr<std::unique_ptr<EventLog>> log =
+      EventLog::Open(OpenStore(DbPath(dir)), Options(), nullptr, nullptr);
+  ASSERT_TRUE(log.ok());
+  // Not started: nothing drains the queue.
+  for (size_t i = 0; i < EventLog::kMaxOwnPending + 904; ++i) {
+    (*log)->RecordOwn(
+        Input("call.denied", v1::EVENT_CATEGORY_RPC, v1::EVENT_OUTCOME_DENIED));
+  }
+  (*log)->Start();
+  (*log)->WaitForMore(EventLog::kMaxOwnPending - 1,
+                      absl::Now() + absl::Seconds(10));
+  ASSERT_EQ((*log)->Current().size, EventLog::kMaxOwnPending);
+  (*log)->RecordOwn(Input("eventlog.started", v1::EVENT_CATEGORY_EVENTLOG));
+  (*log)->WaitForMore(EventLog::kMaxOwnPending + 1,
+                      absl::Now() + absl::Seconds(10));
+  auto last = (*log)->store().Query(v1::EventFilter(), UINT64_MAX, true, 2);
+  ASSERT_TRUE(last.ok());
+  ASSERT_EQ(last->size(), 2u);
+  EXPECT_EQ((*last)[1].action(), "events.dropped");
+  EXPECT_EQ((*last)[1].attributes(0).value(), "904");
+  EXPECT_EQ((*last)[0].action(), "eventlog.started");
+}
+
 TEST(EventdLogTest, QueriesFilterAndPage) {
   rustiq::testing::TempDir dir;
   auto log = OpenLog(DbPath(dir), nullptr);
