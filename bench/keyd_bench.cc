@@ -37,37 +37,20 @@
 // (one key=value line per measurement) to stderr. Exit status: 0 when the run
 // completed (whether or not the target was met), 1 on any error, 2 on bad
 // flags.
-#include <fcntl.h>
 #include <grpcpp/grpcpp.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/utsname.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include <time.h>
 
 #include <algorithm>
 #include <array>
-#include <atomic>
-#include <cctype>
-#include <cerrno>
 #include <chrono>
-#include <cmath>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <ctime>
-#include <filesystem>
-#include <fstream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -75,26 +58,20 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bench/bench_support.h"
 #include "common/config/config.h"
-#include "common/pki/identity_files.h"
 #include "common/pki/openssl_util.h"
-#include "common/pki/provisioner.h"
-#include "common/rpc/client.h"
 #include "grpc/health/v1/health.grpc.pb.h"
-#include "rustiq/test/v1/echo.grpc.pb.h"
 #include "rustiq/v1/keys.grpc.pb.h"
-#include "services/keyd/provision.h"
 
 #ifndef RUSTIQ_BINARY_DIR
 #define RUSTIQ_BINARY_DIR "."
@@ -103,8 +80,6 @@
 namespace rustiq::bench {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-using EchoApi = rustiq::test::v1::Echo;
 using HealthApi = grpc::health::v1::Health;
 using KeysApi = rustiq::v1::Keys;
 using pki::EvpPkeyCtxPtr;
@@ -122,12 +97,6 @@ constexpr char kAesKey[] = "bench-aes";
 constexpr char kSealContext[] = "keyd-bench";
 constexpr size_t kSealBytes = 1024;
 constexpr size_t kEd25519MessageBytes = 64;
-constexpr auto kCallDeadline = std::chrono::seconds(10);
-constexpr auto kConnectDeadline = std::chrono::seconds(10);
-constexpr int kMaxRedos = 5;
-
-std::atomic<bool> g_interrupted{false};
-extern "C" void OnStopSignal(int) { g_interrupted.store(true); }
 
 // ---------------------------------------------------------------------------
 // What is measured.
@@ -230,17 +199,6 @@ bool IsP256(Op op) {
 // ---------------------------------------------------------------------------
 // Small helpers.
 
-std::string ReadWholeFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string Tail(const std::string& text, size_t max_bytes) {
-  return text.size() <= max_bytes ? text : text.substr(text.size() - max_bytes);
-}
-
 std::string Sha256(absl::string_view data) {
   std::string d(SHA256_DIGEST_LENGTH, '\0');
   SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
@@ -329,231 +287,6 @@ absl::StatusOr<EvpPkeyPtr> PublicKeyFromDer(const std::string& der) {
   return key;
 }
 
-std::string GrpcError(absl::string_view what, const grpc::Status& s) {
-  return absl::StrCat(what, " failed: ", static_cast<int>(s.error_code()), " ",
-                      s.error_message());
-}
-
-// ---------------------------------------------------------------------------
-// The device and the daemons.
-
-// Removes the temporary directory however the run ends.
-class TempDir {
- public:
-  static absl::StatusOr<std::unique_ptr<TempDir>> Create() {
-    const char* base = getenv("TMPDIR");
-    std::string templ = absl::StrCat(
-        base != nullptr && *base != '\0' ? base : "/tmp", "/keyd-bench-XXXXXX");
-    if (mkdtemp(templ.data()) == nullptr) {
-      return absl::ErrnoToStatus(errno, absl::StrCat("mkdtemp ", templ));
-    }
-    return std::unique_ptr<TempDir>(new TempDir(templ));
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  explicit TempDir(std::string path) : path_(std::move(path)) {}
-  std::string path_;
-};
-
-// Writes the device's configuration and provisions it through keyd.
-absl::StatusOr<config::StackConfig> ProvisionDevice(const std::string& root) {
-  config::StackConfig cfg;
-  cfg.device_id = kDeviceId;
-  cfg.paths = {root + "/etc", root + "/state", root + "/run"};
-  cfg.source_path = root + "/etc/rustiq.toml";
-  // Everything else keeps the shipped defaults (log level info, 10 s call
-  // deadline, credentials re-read every 60 s, the soft backend).
-  if (absl::Status s = pki::MakeDirectories(cfg.paths.config_dir, 0755);
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = pki::WriteFileAtomically(
-          cfg.source_path, config::RenderConfig(cfg), 0644);
-      !s.ok()) {
-    return s;
-  }
-  absl::StatusOr<config::StackConfig> loaded =
-      config::LoadConfig(cfg.source_path);
-  if (!loaded.ok()) return loaded.status();
-  pki::ProvisionRequest request;
-  request.services = {"keyd", "testserver", kBaseCaller, kKeyCaller};
-  request.clients = {"rustiqctl"};
-  request.identity_lifetime = absl::Hours(24);
-  absl::StatusOr<pki::ProvisionResult> provisioned =
-      keyd::ProvisionThroughKeyd(*loaded, request);
-  if (!provisioned.ok()) return provisioned.status();
-  return loaded;
-}
-
-struct Daemon {
-  std::string name;  // "keyd", "testserver"
-  std::string binary;
-  std::string log_path;
-  pid_t pid = -1;
-};
-
-class Daemons {
- public:
-  explicit Daemons(const config::StackConfig& cfg) : config_(cfg) {}
-  Daemons(const Daemons&) = delete;
-  Daemons& operator=(const Daemons&) = delete;
-  ~Daemons() { (void)Stop(); }
-
-  // fork + exec; must run before gRPC is initialised in this process.
-  absl::Status Spawn(Daemon* d, const std::string& root) {
-    if (access(d->binary.c_str(), X_OK) != 0) {
-      return absl::NotFoundError(
-          absl::StrCat(d->binary,
-                       " is not an executable: build it (cmake --build <dir> "
-                       "--target rustiq-keyd rustiq-testserver) or pass --",
-                       d->name, " PATH"));
-    }
-    d->log_path = absl::StrCat(root, "/", d->name, ".log");
-    std::vector<std::string> args = {d->binary, "--config",
-                                     config_.source_path};
-    if (d->name != "keyd") {
-      args.push_back("--name");
-      args.push_back(d->name);
-    }
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_t parent = getpid();
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid < 0) return absl::ErrnoToStatus(errno, "fork");
-    if (pid == 0) {
-      // Only async-signal-safe calls from here to exec.
-      prctl(PR_SET_PDEATHSIG, SIGTERM);  // a dying parent takes the daemon
-      if (getppid() != parent) _exit(1);
-      int fd = open(d->log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (fd >= 0) {
-        dup2(fd, STDOUT_FILENO);
-        dup2(fd, STDERR_FILENO);
-        close(fd);
-      }
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    d->pid = pid;
-    daemons_.push_back(d);
-    return absl::OkStatus();
-  }
-
-  // Waits until every daemon answers a health Check as svc/supervisord.
-  absl::Status WaitServing(absl::Duration timeout) {
-    absl::Time deadline = absl::Now() + timeout;
-    rpc::ChannelFactory factory(
-        rpc::ClientOptionsForService(config_, kBaseCaller));
-    for (Daemon* d : daemons_) {
-      std::string socket =
-          absl::StrCat(config_.paths.runtime_dir, "/", d->name, ".sock");
-      for (;;) {
-        if (g_interrupted.load()) return absl::CancelledError("interrupted");
-        int status = 0;
-        if (d->pid > 0 && waitpid(d->pid, &status, WNOHANG) == d->pid) {
-          d->pid = -1;
-          return absl::UnavailableError(
-              absl::StrCat(d->name, " exited (status ", status,
-                           ") before serving; its log:\n", Log(*d)));
-        }
-        if (access(socket.c_str(), F_OK) == 0) {
-          absl::StatusOr<std::shared_ptr<grpc::Channel>> ch =
-              factory.ForDaemon(d->name);
-          if (!ch.ok()) return ch.status();
-          std::unique_ptr<HealthApi::Stub> stub = HealthApi::NewStub(*ch);
-          grpc::ClientContext ctx;
-          ctx.set_deadline(std::chrono::system_clock::now() +
-                           std::chrono::seconds(1));
-          grpc::health::v1::HealthCheckResponse resp;
-          if (stub->Check(&ctx, {}, &resp).ok() &&
-              resp.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
-            break;
-          }
-        }
-        if (absl::Now() > deadline) {
-          return absl::DeadlineExceededError(absl::StrCat(
-              d->name, " did not serve in ", absl::FormatDuration(timeout),
-              "; its log:\n", Log(*d)));
-        }
-        absl::SleepFor(absl::Milliseconds(20));
-      }
-    }
-    return absl::OkStatus();
-  }
-
-  static std::string Log(const Daemon& d) {
-    return Tail(ReadWholeFile(d.log_path), 4000);
-  }
-
-  // SIGTERM, then SIGKILL after a grace period. Fails when a daemon exited
-  // abnormally or recorded a denial.
-  absl::Status Stop() {
-    absl::Status result = absl::OkStatus();
-    for (Daemon* d : daemons_) {
-      if (d->pid > 0) kill(d->pid, SIGTERM);
-    }
-    for (Daemon* d : daemons_) {
-      if (d->pid > 0) {
-        int status = 0;
-        absl::Time deadline = absl::Now() + absl::Seconds(5);
-        pid_t r = 0;
-        while ((r = waitpid(d->pid, &status, WNOHANG)) == 0 &&
-               absl::Now() < deadline) {
-          absl::SleepFor(absl::Milliseconds(10));
-        }
-        if (r == 0) {
-          kill(d->pid, SIGKILL);
-          waitpid(d->pid, &status, 0);
-          result.Update(absl::InternalError(
-              absl::StrCat(d->name, " did not stop; killed")));
-        } else if (r == d->pid &&
-                   (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
-          result.Update(absl::InternalError(
-              absl::StrCat(d->name, " ended with status ", status,
-                           "; its log:\n", Log(*d))));
-        }
-        d->pid = -1;
-      }
-      std::string log = ReadWholeFile(d->log_path);
-      if (absl::StrContains(log, "outcome=denied")) {
-        result.Update(absl::InternalError(absl::StrCat(
-            d->name, " recorded a denial; its log:\n", Tail(log, 4000))));
-      }
-    }
-    daemons_.clear();
-    return result;
-  }
-
- private:
-  const config::StackConfig& config_;
-  std::vector<Daemon*> daemons_;
-};
-
-// What /proc says of a daemon's confinement (Landlock leaves no trace there).
-std::string ConfinementOf(pid_t pid) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
-  std::vector<std::string> parts;
-  for (std::string line; std::getline(in, line);) {
-    if (absl::StartsWith(line, "Seccomp:") ||
-        absl::StartsWith(line, "NoNewPrivs:") ||
-        absl::StartsWith(line, "CapEff:")) {
-      std::vector<std::string> kv = absl::StrSplit(line, ':');
-      if (kv.size() == 2) {
-        parts.push_back(
-            absl::StrCat(kv[0], " ", absl::StripAsciiWhitespace(kv[1])));
-      }
-    }
-  }
-  return parts.empty() ? "unknown" : absl::StrJoin(parts, ", ");
-}
-
 // ---------------------------------------------------------------------------
 // The load: per client thread a Worker with its own connection.
 
@@ -569,75 +302,6 @@ struct Setup {
   EvpPkeyPtr keyd_ed25519_pub;
   EvpPkeyPtr local_p256;
   EvpPkeyPtr local_ed25519;
-};
-
-// The part of a call a worker timed itself (SelfTimed operations).
-struct OwnTiming {
-  int64_t wall_ns = 0;
-  double cpu_us = 0;  // this thread's CPU time
-};
-
-class Worker {
- public:
-  virtual ~Worker() = default;
-  // One operation; checks its result. With `verify`, also verifies the
-  // signature (or opens the seal), which the timed calls do not.
-  virtual absl::Status Call(bool verify) = 0;
-  // For SelfTimed operations, what the last Call timed.
-  virtual OwnTiming LastTiming() const { return {}; }
-};
-
-double ThreadCpuMicros() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e6 +
-         static_cast<double>(ts.tv_nsec) * 1e-3;
-}
-
-absl::StatusOr<std::shared_ptr<grpc::Channel>> PrivateChannel(
-    const Setup& setup, absl::string_view caller, absl::string_view daemon) {
-  rpc::ClientOptions options =
-      rpc::ClientOptionsForService(setup.config, caller);
-  options.private_connection = true;  // own connection per thread
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> ch =
-      rpc::ChannelFactory(options).ForDaemon(daemon);
-  if (!ch.ok()) return ch.status();
-  if (!(*ch)->WaitForConnected(std::chrono::system_clock::now() +
-                               kConnectDeadline)) {
-    return absl::UnavailableError(absl::StrCat("cannot connect to ", daemon));
-  }
-  return ch;
-}
-
-void SetDeadline(grpc::ClientContext* ctx) {
-  ctx->set_deadline(std::chrono::system_clock::now() + kCallDeadline);
-}
-
-class EchoWorker final : public Worker {
- public:
-  explicit EchoWorker(std::shared_ptr<grpc::Channel> ch)
-      : channel_(std::move(ch)), stub_(EchoApi::NewStub(channel_)) {
-    req_.set_text("x");
-  }
-  absl::Status Call(bool) override {
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx);
-    rustiq::test::v1::EchoReply reply;
-    grpc::Status s = stub_->Echo(&ctx, req_, &reply);
-    if (!s.ok()) return absl::UnavailableError(GrpcError("Echo", s));
-    if (reply.text() != "x" ||
-        reply.caller() != absl::StrCat("svc/", kBaseCaller)) {
-      return absl::InternalError(absl::StrCat("unexpected Echo reply text=\"",
-                                              reply.text(), "\" caller=\"",
-                                              reply.caller(), "\""));
-    }
-    return absl::OkStatus();
-  }
-
- private:
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<EchoApi::Stub> stub_;
-  rustiq::test::v1::EchoRequest req_;
 };
 
 class HealthWorker final : public Worker {
@@ -830,13 +494,13 @@ class LocalSignWorker final : public Worker {
 absl::StatusOr<std::unique_ptr<Worker>> NewWorker(const Setup& setup, Op op) {
   if (InProcess(op)) return std::make_unique<LocalSignWorker>(setup, op);
   absl::StatusOr<std::shared_ptr<grpc::Channel>> ch =
-      op == Op::kEcho     ? PrivateChannel(setup, kBaseCaller, "testserver")
-      : op == Op::kHealth ? PrivateChannel(setup, kBaseCaller, "keyd")
-                          : PrivateChannel(setup, kKeyCaller, "keyd");
+      op == Op::kEcho ? PrivateChannel(setup.config, kBaseCaller, "testserver")
+      : op == Op::kHealth ? PrivateChannel(setup.config, kBaseCaller, "keyd")
+                          : PrivateChannel(setup.config, kKeyCaller, "keyd");
   if (!ch.ok()) return ch.status();
   switch (op) {
     case Op::kEcho:
-      return std::make_unique<EchoWorker>(*std::move(ch));
+      return NewEchoWorker(*std::move(ch), absl::StrCat("svc/", kBaseCaller));
     case Op::kHealth:
       return std::make_unique<HealthWorker>(*std::move(ch));
     case Op::kSignP256:
@@ -859,7 +523,7 @@ absl::StatusOr<std::unique_ptr<Worker>> NewWorker(const Setup& setup, Op op) {
 // seals the blob that Unseal opens.
 absl::Status PrepareKeys(Setup* setup) {
   absl::StatusOr<std::shared_ptr<grpc::Channel>> ch =
-      PrivateChannel(*setup, kKeyCaller, "keyd");
+      PrivateChannel(setup->config, kKeyCaller, "keyd");
   if (!ch.ok()) return ch.status();
   std::unique_ptr<KeysApi::Stub> keys = KeysApi::NewStub(*ch);
   const std::array<std::pair<const char*, v1::KeyAlgorithm>, 3> wanted = {{
@@ -931,22 +595,7 @@ absl::Status PrepareLocal(Setup* setup) {
 }
 
 // Nearest-rank percentile of sorted values.
-template <typename T>
-T Percentile(const std::vector<T>& sorted, double p) {
-  if (sorted.empty()) return T{};
-  size_t rank = static_cast<size_t>(std::ceil(p * sorted.size()));
-  rank = std::clamp<size_t>(rank, 1, sorted.size());
-  return sorted[rank - 1];
-}
-
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-struct LoadResult {
+struct OpResult {
   double p50_us = 0;
   double p99_us = 0;
   double calls_per_s = 0;
@@ -959,32 +608,6 @@ struct LoadResult {
   double foreign_cores = 0;
 };
 
-double MachineBusySeconds() {
-  std::ifstream in("/proc/stat");
-  std::string cpu;
-  uint64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0,
-           softirq = 0, steal = 0;
-  in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >>
-      steal;
-  return static_cast<double>(user + nice + system + irq + softirq + steal) /
-         static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-absl::StatusOr<clockid_t> ProcessCpuClock(pid_t pid) {
-  clockid_t id;
-  if (int err = clock_getcpuclockid(pid, &id); err != 0) {
-    return absl::ErrnoToStatus(err, absl::StrCat("clock_getcpuclockid ", pid));
-  }
-  return id;
-}
-
-double CpuSeconds(clockid_t clock) {
-  timespec ts{};
-  clock_gettime(clock, &ts);
-  return static_cast<double>(ts.tv_sec) +
-         static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
 struct Clocks {
   clockid_t keyd;
   clockid_t testserver;
@@ -992,10 +615,9 @@ struct Clocks {
 
 // `threads` threads, each with its own Worker (own connection), run the
 // operation back to back: `warmup` unrecorded, then `measure` recorded.
-absl::StatusOr<LoadResult> RunLoad(const Setup& setup, Op op,
-                                   const Clocks& clocks, int threads,
-                                   absl::Duration warmup,
-                                   absl::Duration measure) {
+absl::StatusOr<OpResult> RunOp(const Setup& setup, Op op, const Clocks& clocks,
+                               int threads, absl::Duration warmup,
+                               absl::Duration measure) {
   std::vector<std::unique_ptr<Worker>> workers;
   for (int i = 0; i < threads; ++i) {
     absl::StatusOr<std::unique_ptr<Worker>> w = NewWorker(setup, op);
@@ -1005,96 +627,31 @@ absl::StatusOr<LoadResult> RunLoad(const Setup& setup, Op op,
     if (absl::Status s = (*w)->Call(/*verify=*/true); !s.ok()) return s;
     workers.push_back(*std::move(w));
   }
-
-  const Clock::time_point start = Clock::now() + std::chrono::milliseconds(20);
-  const Clock::time_point warm_end = start + absl::ToChronoNanoseconds(warmup);
-  const Clock::time_point end = warm_end + absl::ToChronoNanoseconds(measure);
-  const size_t expected =
-      static_cast<size_t>(absl::ToDoubleSeconds(measure) * 40000) + 1024;
-
-  std::atomic<bool> failed{false};
-  std::vector<absl::Status> errors(threads);
-  std::vector<std::vector<int64_t>> latencies(threads);
-  std::vector<double> own_cpu_us(threads, 0.0);  // SelfTimed operations
-  std::vector<Clock::time_point> last_end(threads, warm_end);
-  std::vector<std::thread> pool;
-  for (int i = 0; i < threads; ++i) {
-    pool.emplace_back([&, i] {
-      latencies[i].reserve(expected);
-      std::this_thread::sleep_until(start);
-      while (!failed.load(std::memory_order_relaxed) &&
-             !g_interrupted.load(std::memory_order_relaxed)) {
-        Clock::time_point t0 = Clock::now();
-        if (t0 >= end) break;
-        absl::Status s = workers[i]->Call(/*verify=*/false);
-        Clock::time_point t1 = Clock::now();
-        if (!s.ok()) {
-          errors[i] = s;
-          failed.store(true);
-          break;
-        }
-        if (t0 >= warm_end) {
-          if (SelfTimed(op)) {
-            OwnTiming own = workers[i]->LastTiming();
-            latencies[i].push_back(own.wall_ns);
-            own_cpu_us[i] += own.cpu_us;
-          } else {
-            latencies[i].push_back(
-                std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0)
-                    .count());
-          }
-          last_end[i] = t1;
-        }
-      }
-    });
-  }
-  std::this_thread::sleep_until(warm_end);
-  const double keyd0 = CpuSeconds(clocks.keyd);
-  const double ts0 = CpuSeconds(clocks.testserver);
-  const double client0 = CpuSeconds(CLOCK_PROCESS_CPUTIME_ID);
-  const double busy0 = MachineBusySeconds();
-  const Clock::time_point busy_t0 = Clock::now();
-  for (std::thread& t : pool) t.join();
-  const double keyd_cpu = CpuSeconds(clocks.keyd) - keyd0;
-  const double ts_cpu = CpuSeconds(clocks.testserver) - ts0;
-  const double client_cpu = CpuSeconds(CLOCK_PROCESS_CPUTIME_ID) - client0;
-  const double busy = MachineBusySeconds() - busy0;
-  const double busy_window =
-      std::chrono::duration<double>(Clock::now() - busy_t0).count();
-  for (const absl::Status& s : errors) {
-    if (!s.ok()) return s;
-  }
-  if (g_interrupted.load()) return absl::CancelledError("interrupted");
-
-  std::vector<int64_t> all;
-  for (const auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
-  if (all.empty()) return absl::InternalError("no calls were recorded");
-  std::sort(all.begin(), all.end());
-  Clock::time_point window_end =
-      *std::max_element(last_end.begin(), last_end.end());
-  double window_s =
-      std::chrono::duration<double>(window_end - warm_end).count();
-  const double n = static_cast<double>(all.size());
-  LoadResult r;
-  r.calls = all.size();
-  r.p50_us = static_cast<double>(Percentile(all, 0.50)) / 1000.0;
-  r.p99_us = static_cast<double>(Percentile(all, 0.99)) / 1000.0;
-  r.calls_per_s = window_s > 0 ? n / window_s : 0;
+  LoadOptions options;
+  options.warmup = warmup;
+  options.measure = measure;
+  options.self_timed = SelfTimed(op);
+  options.daemon_clocks = {clocks.keyd, clocks.testserver};
+  absl::StatusOr<LoadResult> load = RunLoad(workers, options);
+  if (!load.ok()) return load.status();
+  const double keyd_cpu = load->daemon_cpu_s[0];
+  const double ts_cpu = load->daemon_cpu_s[1];
+  const double n = static_cast<double>(load->calls);
+  OpResult r;
+  r.calls = load->calls;
+  r.p50_us = load->p50_us;
+  r.p99_us = load->p99_us;
+  r.calls_per_s = load->calls_per_s;
   const double server_cpu =
       op == Op::kEcho ? ts_cpu : (OnKeyd(op) ? keyd_cpu : 0.0);
   r.server_cpu_us = server_cpu * 1e6 / n;
-  r.client_cpu_us = client_cpu * 1e6 / n;
+  r.client_cpu_us = load->client_cpu_s * 1e6 / n;
   if (SelfTimed(op)) {
     // Calls/s would count the sleeps: left out. CPU: the signatures alone.
     r.calls_per_s = 0;
-    double own = 0;
-    for (double c : own_cpu_us) own += c;
-    r.client_cpu_us = own / n;
+    r.client_cpu_us = load->own_cpu_us / n;
   }
-  r.foreign_cores =
-      busy_window > 0
-          ? std::max(0.0, busy - keyd_cpu - ts_cpu - client_cpu) / busy_window
-          : 0;
+  r.foreign_cores = load->foreign_cores;
   return r;
 }
 
@@ -1232,65 +789,20 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
   return f;
 }
 
-std::string ShellQuote(absl::string_view s) {
-  bool plain = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) ||
-           std::strchr("-_./=,:", c) != nullptr;
-  });
-  if (plain) return std::string(s);
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
-
-std::string MachineLine() {
-  std::string cpu = "unknown CPU";
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  for (std::string line; std::getline(cpuinfo, line);) {
-    if (absl::StartsWith(line, "model name")) {
-      size_t colon = line.find(':');
-      if (colon != std::string::npos) {
-        cpu = std::string(absl::StripAsciiWhitespace(line.substr(colon + 1)));
-      }
-      break;
-    }
-  }
-  std::string debian = std::string(
-      absl::StripAsciiWhitespace(ReadWholeFile("/etc/debian_version")));
-  struct utsname u {};
-  uname(&u);
-  return absl::StrCat(sysconf(_SC_NPROCESSORS_ONLN), " CPUs (", cpu,
-                      "), Debian ", debian.empty() ? "?" : debian, ", Linux ",
-                      u.release, ", gRPC ", grpc::Version(), ", ",
-                      OpenSSL_version(OPENSSL_VERSION));
-}
-
 struct Cell {
   std::vector<double> p50, p99, cps, server_cpu, client_cpu;  // per round
 };
 
 int RunBenchmark(const Flags& flags, int argc, char** argv) {
-  std::vector<std::string> command;
-  for (int i = 0; i < argc; ++i) command.push_back(ShellQuote(argv[i]));
-
-  struct sigaction sa {};
-  sa.sa_handler = OnStopSignal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  const std::string command = CommandLine(argc, argv);
+  InstallStopSignals();
 
   auto fail = [](const absl::Status& s) {
     fprintf(stderr, "keyd_bench: %s\n", s.ToString().c_str());
     return 1;
   };
 
-  absl::StatusOr<std::unique_ptr<TempDir>> dir = TempDir::Create();
+  absl::StatusOr<std::unique_ptr<TempDir>> dir = TempDir::Create("keyd-bench");
   if (!dir.ok()) return fail(dir.status());
   const std::string root = (*dir)->path();
 
@@ -1300,15 +812,20 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
         "OpenSSL's secure heap is unavailable (RLIMIT_MEMLOCK?)"));
   }
   Setup setup;
-  absl::StatusOr<config::StackConfig> cfg = ProvisionDevice(root);
+  absl::StatusOr<config::StackConfig> cfg = ProvisionDevice(
+      root, DeviceSpec{kDeviceId,
+                       {"keyd", "testserver", kBaseCaller, kKeyCaller},
+                       {"rustiqctl"},
+                       nullptr});
   if (!cfg.ok()) return fail(cfg.status());
   setup.config = *std::move(cfg);
   if (absl::Status s = PrepareLocal(&setup); !s.ok()) return fail(s);
 
   // Declared after `dir`, so the daemons stop before the directory goes.
-  Daemon keyd{"keyd", flags.keyd, "", -1};
-  Daemon testserver{"testserver", flags.testserver, "", -1};
-  Daemons daemons(setup.config);
+  Daemon keyd{"keyd", flags.keyd, "", -1, {}};
+  Daemon testserver{
+      "testserver", flags.testserver, "", -1, {"--name", "testserver"}};
+  Daemons daemons(setup.config, "rustiq-keyd rustiq-testserver", kBaseCaller);
   if (absl::Status s = daemons.Spawn(&keyd, root); !s.ok()) return fail(s);
   if (absl::Status s = daemons.Spawn(&testserver, root); !s.ok()) {
     return fail(s);
@@ -1348,8 +865,8 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
       for (size_t k = 0; k < ops.size(); ++k) {
         Op op = ops[(static_cast<size_t>(round) + k) % ops.size()];
         const int threads = flags.threads[ti];
-        absl::StatusOr<LoadResult> r =
-            RunLoad(setup, op, clocks, threads, warmup, measure);
+        absl::StatusOr<OpResult> r =
+            RunOp(setup, op, clocks, threads, warmup, measure);
         for (int redo = 0;
              r.ok() && flags.max_other_load > 0 &&
              r->foreign_cores > flags.max_other_load && redo < kMaxRedos;
@@ -1361,7 +878,7 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
                   r->foreign_cores);
           ++redos;
           absl::SleepFor(absl::Seconds(2));
-          r = RunLoad(setup, op, clocks, threads, warmup, measure);
+          r = RunOp(setup, op, clocks, threads, warmup, measure);
         }
         if (!r.ok()) return fail(r.status());
         Cell& c = cells[ti][Index(op)];
@@ -1393,11 +910,8 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
   std::string out;
   absl::StrAppend(&out,
                   "### Keys/Sign, Seal and Unseal through rustiq-keyd\n\n");
-  absl::StrAppend(&out, "- command: `", absl::StrJoin(command, " "), "`\n");
-  absl::StrAppend(
-      &out, "- date: ",
-      absl::FormatTime("%Y-%m-%d %H:%M UTC", absl::Now(), absl::UTCTimeZone()),
-      "\n");
+  absl::StrAppend(&out, "- command: `", command, "`\n");
+  absl::StrAppend(&out, "- date: ", DateLine(), "\n");
   absl::StrAppend(&out, "- machine: ", MachineLine(), "\n");
   absl::StrAppend(
       &out, "- daemons: rustiq-keyd (soft backend, OpenSSL secure heap ",
@@ -1447,40 +961,11 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
     }
   }
 
-  std::string ratio_rows;  // the tables below are left out when empty
-  std::vector<std::string> machine;
-  auto per_round = [](const std::vector<double>& num,
-                      const std::vector<double>& den) {
-    std::vector<std::string> parts;
-    for (size_t i = 0; i < num.size() && i < den.size(); ++i) {
-      parts.push_back(
-          absl::StrFormat("%.2f", den[i] > 0 ? num[i] / den[i] : 0));
-    }
-    return absl::StrJoin(parts, ", ");
-  };
+  RatioTable ratios("keyd_bench");  // left out when empty
   auto ratio_row = [&](absl::string_view label, absl::string_view key,
                        int threads, const std::vector<double>& num,
                        const std::vector<double>& den, double min_target) {
-    if (num.empty() || den.empty()) return;  // a side not measured (--ops)
-    double d = Median(den);
-    double v = d > 0 ? Median(num) / d : 0;
-    std::optional<bool> pass;
-    if (min_target > 0) pass = v >= min_target;
-    absl::StrAppend(
-        &ratio_rows,
-        absl::StrFormat(
-            "| %s | %d | %.3f | %s | %s | %s |\n", label, threads, v,
-            per_round(num, den),
-            min_target > 0 ? absl::StrFormat("≥ %.2f", min_target) : "",
-            !pass.has_value() ? "(context)"
-            : *pass           ? "PASS"
-                              : "MISS"));
-    machine.push_back(absl::StrFormat(
-        "keyd_bench ratio=%s threads=%d value=%.3f per_round=%s%s", key,
-        threads, v, absl::StrReplaceAll(per_round(num, den), {{" ", ""}}),
-        pass.has_value() ? absl::StrFormat(" target=%.2f result=%s", min_target,
-                                           *pass ? "PASS" : "MISS")
-                         : ""));
+    ratios.AddRatio(label, key, threads, num, den, min_target);
   };
   for (size_t ti = 0; ti < flags.threads.size(); ++ti) {
     const auto& c = cells[ti];
@@ -1510,7 +995,7 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
               c[Index(Op::kLocalEd25519)].cps, 0);
   }
 
-  if (!ratio_rows.empty()) {
+  if (!ratios.empty()) {
     absl::StrAppend(
         &out,
         "\n### Ratios\n\n"
@@ -1518,7 +1003,7 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
         "each round, to show the noise.\n\n"
         "| ratio | threads | value | per round | target | result |\n"
         "|---|---:|---:|---|---|---|\n",
-        ratio_rows);
+        ratios.rows());
   }
 
   std::string where_rows;
@@ -1594,7 +1079,9 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
               Median(c.client_cpu)));
     }
   }
-  for (const std::string& line : machine) absl::StrAppend(&out, line, "\n");
+  for (const std::string& line : ratios.machine_lines()) {
+    absl::StrAppend(&out, line, "\n");
+  }
   absl::StrAppend(&out, "```\n");
   fputs(out.c_str(), stdout);
   fflush(stdout);

@@ -35,6 +35,8 @@ void AddPostureCommand(CLI::App& app, const GlobalOptions& global,
 void AddKeysCommand(CLI::App& app, const GlobalOptions& global, Action* action);
 void AddCertsCommand(CLI::App& app, const GlobalOptions& global,
                      Action* action);
+void AddEventsCommand(CLI::App& app, const GlobalOptions& global,
+                      Action* action);
 
 }  // namespace rustiq::cli
 

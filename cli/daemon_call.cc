@@ -1,6 +1,9 @@
 #include "cli/daemon_call.h"
 
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "cli/token_file.h"
@@ -20,18 +23,44 @@ absl::StatusOr<identity::SpiffeId> CliIdentity(
   return id;
 }
 
-absl::StatusOr<DaemonConnection> ConnectToDaemon(const GlobalOptions& global,
-                                                 absl::string_view daemon) {
+namespace {
+
+absl::StatusOr<DaemonConnection> Connect(const GlobalOptions& global,
+                                         absl::string_view daemon,
+                                         bool for_streams) {
   absl::StatusOr<config::StackConfig> cfg = global.LoadConfig();
   if (!cfg.ok()) return cfg.status();
   absl::StatusOr<identity::SpiffeId> id = CliIdentity(global, *cfg);
   if (!id.ok()) return id.status();
-  rpc::ChannelFactory channels(
-      rpc::ClientOptionsForClient(*cfg, global.identity));
+  rpc::ClientOptions options =
+      rpc::ClientOptionsForClient(*cfg, global.identity);
+  // The channel's default deadline is the longest gRPC's service config
+  // takes here (about 49 days): in effect none.
+  if (for_streams) options.call_deadline_ms = UINT32_MAX;
+  rpc::ChannelFactory channels(std::move(options));
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
       channels.ForDaemon(daemon);
   if (!channel.ok()) return channel.status();
   return DaemonConnection{*std::move(cfg), *std::move(id), *std::move(channel)};
+}
+
+}  // namespace
+
+absl::StatusOr<DaemonConnection> ConnectToDaemon(const GlobalOptions& global,
+                                                 absl::string_view daemon) {
+  return Connect(global, daemon, /*for_streams=*/false);
+}
+
+absl::StatusOr<DaemonConnection> ConnectForStreams(const GlobalOptions& global,
+                                                   absl::string_view daemon) {
+  return Connect(global, daemon, /*for_streams=*/true);
+}
+
+void StreamDeadline(const GlobalOptions& global, grpc::ClientContext* ctx) {
+  if (global.timeout_ms > 0) {
+    ctx->set_deadline(std::chrono::system_clock::now() +
+                      std::chrono::milliseconds(global.timeout_ms));
+  }
 }
 
 void PrepareCall(const GlobalOptions& /*global*/, grpc::ClientContext* ctx) {

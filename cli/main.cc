@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   AddPostureCommand(app, global, &action);
   AddKeysCommand(app, global, &action);
   AddCertsCommand(app, global, &action);
+  AddEventsCommand(app, global, &action);
 
   try {
     app.parse(argc, argv);

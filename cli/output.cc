@@ -33,12 +33,19 @@ void Output::Result(const std::string& text,
 }
 
 int Output::Fail(const absl::Status& status) const {
-  int code = ExitCodeFor(status);
+  return FailWithExitCode(status, ExitCodeFor(status));
+}
+
+int Output::FailWithExitCode(const absl::Status& status, int code) const {
   if (json_) {
     nlohmann::json err = {{"error", std::string(status.message())},
                           {"code", absl::StatusCodeToString(status.code())},
                           {"exit_code", code}};
-    std::fprintf(stderr, "%s\n", err.dump().c_str());
+    // A message may quote a path or a file's bytes: not trusted to be UTF-8.
+    std::fprintf(
+        stderr, "%s\n",
+        err.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+            .c_str());
   } else {
     std::fprintf(stderr, "rustiqctl: %s\n",
                  std::string(status.message()).c_str());

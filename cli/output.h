@@ -33,6 +33,10 @@ class Output {
   // Prints "rustiqctl: <message>" (or {"error":...} with --json) on stderr
   // and returns the exit code to use.
   int Fail(const absl::Status& status) const;
+  // The same with an exit code of the caller's choosing, for a failure whose
+  // status code alone would map to another (a verifier's INVALID_ARGUMENT
+  // about a damaged file is a failed operation, not a bad command line).
+  int FailWithExitCode(const absl::Status& status, int exit_code) const;
 
  private:
   bool json_;

@@ -194,8 +194,7 @@ absl::Status LogVerifier::OnHeader(const ExportHeader& header) {
           absl::StrCat("the trusted checkpoint is not a signed note: ",
                        note.status().message()));
     }
-    if (absl::Status verified =
-            merkle::VerifySignedNote(*note, key_name, options_.checkpoint_key);
+    if (absl::Status verified = VerifyWithAnyKey(*note, key_name);
         !verified.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "the trusted checkpoint does not verify with the checkpoint key of ",
@@ -227,6 +226,17 @@ absl::Status LogVerifier::OnHeader(const ExportHeader& header) {
   return CheckDueRoots();
 }
 
+absl::Status LogVerifier::VerifyWithAnyKey(const merkle::SignedNote& note,
+                                           absl::string_view key_name) const {
+  absl::Status verified =
+      merkle::VerifySignedNote(note, key_name, options_.checkpoint_key);
+  for (EVP_PKEY* earlier : options_.earlier_checkpoint_keys) {
+    if (!absl::IsNotFound(verified)) break;
+    verified = merkle::VerifySignedNote(note, key_name, earlier);
+  }
+  return verified;
+}
+
 absl::StatusOr<merkle::Hash> LogVerifier::VerifyHeadSignature(
     const v1::TreeHead& head, const merkle::Hash& root) {
   const std::string what = absl::StrCat("tree head of size ", head.size());
@@ -240,8 +250,7 @@ absl::StatusOr<merkle::Hash> LogVerifier::VerifyHeadSignature(
         what, ": its checkpoint is not a well-formed signed note (altered?): ",
         note.status().message()));
   }
-  absl::Status verified = merkle::VerifySignedNote(*note, header_.key_name,
-                                                   options_.checkpoint_key);
+  absl::Status verified = VerifyWithAnyKey(*note, header_.key_name);
   if (absl::IsNotFound(verified) || absl::IsDataLoss(verified)) {
     return absl::DataLossError(absl::StrCat(
         what,

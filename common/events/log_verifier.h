@@ -46,6 +46,7 @@
 #include <istream>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -53,6 +54,7 @@
 #include "common/events/export_format.h"
 #include "common/merkle/compact_range.h"
 #include "common/merkle/hash.h"
+#include "common/merkle/note.h"
 
 namespace rustiq::events {
 
@@ -64,6 +66,10 @@ struct VerifyOptions {
   // The device's Ed25519 checkpoint public key (keyd's "event-checkpoint").
   // Not owned; must outlive the verifier. Required.
   EVP_PKEY* checkpoint_key = nullptr;
+  // Earlier versions of that key, after a rotation (keyd keeps them for
+  // verifying until they are retired): a head signed by any of these
+  // verifies too. Not owned.
+  std::vector<EVP_PKEY*> earlier_checkpoint_keys;
   // Optional: the header's device must be this one.
   std::string expected_device;
   // Optional: a signed note saved earlier (uploaded to the cloud, say). It
@@ -128,6 +134,11 @@ class LogVerifier {
   bool have_end_ = false;
   ExportHeader header_;
   uint32_t key_id_ = 0;  // of options_.checkpoint_key under the key name
+  // Verifies `note` with the checkpoint key, else with an earlier one: OK,
+  // NotFound (no key's signature on it) or DataLoss (a signature by one of
+  // the keys does not verify).
+  absl::Status VerifyWithAnyKey(const merkle::SignedNote& note,
+                                absl::string_view key_name) const;
   merkle::CompactRange range_;
   uint64_t events_ = 0;
   uint64_t tree_heads_ = 0;

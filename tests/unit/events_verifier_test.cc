@@ -640,6 +640,32 @@ TEST_F(LogVerifierTest, ConsistentRewriteSignedByAnotherKeyIsRefused) {
   ASSERT_TRUE(Verify(forged.Lines(), PublicKeyOf(forger.get()).get()).ok());
 }
 
+// After a rotation of the checkpoint key, the heads signed before it
+// verify with the earlier version, those after with the current one.
+TEST_F(LogVerifierTest, HeadsSignedBeforeARotationVerifyWithTheEarlierKey) {
+  Pkey rotated = NewSigningKey();
+  TestLog before(100, {32}, signing_key_.get());
+  TestLog after(100, {32, 64, 100}, rotated.get());
+  std::vector<std::string> lines = after.Lines();
+  lines[LineOfHead(lines, 32)] = TreeHeadLine(before.Head(32));
+  Pkey current = PublicKeyOf(rotated.get());
+  ExpectError(Verify(lines, current.get()), absl::StatusCode::kDataLoss,
+              "tree head of size 32: signature does not verify");
+  VerifyOptions options;
+  options.checkpoint_key = current.get();
+  options.earlier_checkpoint_keys = {key_.get()};
+  std::istringstream in(absl::StrJoin(lines, "\n") + "\n");
+  absl::StatusOr<VerifyReport> report = VerifyExport(in, options);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->signed_up_to, 100u);
+  // An earlier key does not make another key's signatures acceptable.
+  Pkey stranger = NewSigningKey();
+  Pkey stranger_public = PublicKeyOf(stranger.get());
+  options.earlier_checkpoint_keys = {stranger_public.get()};
+  std::istringstream again(absl::StrJoin(lines, "\n") + "\n");
+  EXPECT_FALSE(VerifyExport(again, options).ok());
+}
+
 TEST_F(LogVerifierTest, AlteredNoteIsRefused) {
   TestLog log(100, {32, 64, 100}, signing_key_.get());
   std::vector<std::string> lines = log.Lines();
