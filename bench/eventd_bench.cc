@@ -38,7 +38,8 @@
 //   eventd_bench [--quick] [--seconds 2] [--rounds 3] [--warmup 0.5]
 //                [--threads 1,4] [--streams 1,4] [--messages 10]
 //                [--query-threads 1] [--log-events 1000000]
-//                [--sections appends,queries] [--max-other-load 0.1]
+//                [--sections appends,queries] [--ops A,B] [--max-other-load
+//                0.1]
 //                [--keyd PATH] [--eventd PATH] [--testserver PATH] [--keep]
 //
 // Everything runs on a throw-away device under a temporary directory,
@@ -201,6 +202,13 @@ const char* OpName(Op op) {
       return "verify-consistency";
   }
   return "?";
+}
+
+std::optional<Op> ParseOp(absl::string_view name) {
+  for (int i = 0; i <= static_cast<int>(Op::kVerifyConsistency); ++i) {
+    if (name == OpName(static_cast<Op>(i))) return static_cast<Op>(i);
+  }
+  return std::nullopt;
 }
 
 bool InProcess(Op op) {
@@ -1679,7 +1687,8 @@ struct Flags {
   uint64_t log_events = 1000000;
   double max_other_load = 0.1;
   bool quick = false;
-  bool keep = false;  // --keep: leave the run's directory in place
+  bool keep = false;    // --keep: leave the run's directory in place
+  std::vector<Op> ops;  // --ops: only these (empty: all)
   bool appends = true;
   bool queries = true;
   std::string keyd =
@@ -1694,7 +1703,7 @@ constexpr char kUsage[] =
     "usage: eventd_bench [--quick] [--keep] [--seconds S] [--rounds N]\n"
     "       [--warmup S]\n"
     "       [--threads 1,4] [--streams 1,4] [--messages M]\n"
-    "       [--query-threads 1] [--log-events N] [--sections A,B]\n"
+    "       [--query-threads 1] [--log-events N] [--sections A,B] [--ops A,B]\n"
     "       [--max-other-load C] [--keyd PATH] [--eventd PATH]\n"
     "       [--testserver PATH]\n"
     "  --quick       a short smoke run: --rounds 1 --seconds 0.5 --warmup 0.2\n"
@@ -1712,6 +1721,13 @@ constexpr char kUsage[] =
     "  --query-threads  client threads of the queries (default 1)\n"
     "  --log-events  events in the log queried (default 1000000)\n"
     "  --sections    appends (sections 1-4), queries (5-6); default both\n"
+    "  --ops         only these measurements, for profiling: base-echo,\n"
+    "                append, append-batch (and with it the SQLite limit),\n"
+    "                query-newest, query-category, query-source, query-actor,\n"
+    "                query-window, query-deep, inclusion-proof,\n"
+    "                consistency-proof, local-inclusion-proof,\n"
+    "                local-consistency-proof, verify-inclusion,\n"
+    "                verify-consistency; ratios need both of their sides\n"
     "  --max-other-load  repeat a measurement (up to 5 times) when other\n"
     "                processes used more than C cores meanwhile (default 0.1;\n"
     "                0: never)\n"
@@ -1741,11 +1757,12 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
       f.keep = true;
       continue;
     }
-    static constexpr std::array<absl::string_view, 13> kValued = {
-        "--seconds",   "--rounds",         "--warmup",        "--threads",
-        "--streams",   "--messages",       "--query-threads", "--log-events",
-        "--sections",  "--max-other-load", "--keyd",          "--eventd",
-        "--testserver"};
+    static constexpr std::array<absl::string_view, 14> kValued = {
+        "--seconds",        "--rounds",     "--warmup",
+        "--threads",        "--streams",    "--messages",
+        "--query-threads",  "--log-events", "--sections",
+        "--max-other-load", "--keyd",       "--eventd",
+        "--testserver",     "--ops"};
     if (std::find(kValued.begin(), kValued.end(), name) == kValued.end()) {
       return absl::InvalidArgumentError(absl::StrCat("unknown flag ", name));
     }
@@ -1798,6 +1815,12 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
       }
     } else if (name == "--max-other-load") {
       ok = absl::SimpleAtod(value, &f.max_other_load);
+    } else if (name == "--ops") {
+      for (absl::string_view o : absl::StrSplit(value, ',')) {
+        std::optional<Op> op = ParseOp(o);
+        ok = ok && op.has_value();
+        if (op.has_value()) f.ops.push_back(*op);
+      }
     } else if (name == "--keyd") {
       f.keyd = value;
       ok = !value.empty();
@@ -1855,6 +1878,17 @@ struct Item {
   Op op;
   int n;  // threads, or streams
 };
+
+// `items` restricted to `ops` (all when empty).
+std::vector<Item> Selected(const std::vector<Item>& items,
+                           const std::vector<Op>& ops) {
+  if (ops.empty()) return items;
+  std::vector<Item> out;
+  for (const Item& i : items) {
+    if (std::find(ops.begin(), ops.end(), i.op) != ops.end()) out.push_back(i);
+  }
+  return out;
+}
 
 std::vector<double> Scaled(const std::vector<double>& v, double factor) {
   std::vector<double> out;
@@ -2037,6 +2071,10 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
     for (int t : flags.threads) items.push_back({Op::kEcho, t});
     for (int t : flags.threads) items.push_back({Op::kAppend, t});
     for (int s : flags.streams) items.push_back({Op::kBatch, s});
+    items = Selected(items, flags.ops);
+    const bool with_limit =
+        std::any_of(items.begin(), items.end(),
+                    [](const Item& i) { return i.op == Op::kBatch; });
     const int limit_streams = flags.streams.front();
     for (int round = 0; round < flags.rounds; ++round) {
       uint64_t batch_events = 0;
@@ -2047,6 +2085,7 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
           batch_events = r->events;
         }
       }
+      if (!with_limit) continue;
       // The limit: as many rows as that stream measurement appended, whole
       // transactions of 1000.
       uint64_t rows_n = std::max<uint64_t>(
@@ -2180,6 +2219,7 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
     for (int t : flags.threads) {
       for (Op op : kProofOps) items.push_back({op, t});
     }
+    items = Selected(items, flags.ops);
     for (int round = 0; round < flags.rounds; ++round) {
       for (const Item& item : rotated(items, round)) {
         absl::StatusOr<Measured> r = measure_item(phase, round, item);
@@ -2207,6 +2247,12 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
   auto cell = [&](Op op, int n) -> const Cell* {
     auto it = cells.find({op, n});
     return it == cells.end() ? nullptr : &it->second;
+  };
+  // Ratios and targets leave out what was not measured.
+  const Cell empty;
+  auto get = [&](Op op, int n) -> const Cell& {
+    const Cell* c = cell(op, n);
+    return c == nullptr ? empty : *c;
   };
   std::string out;
   absl::StrAppend(&out,
@@ -2329,13 +2375,17 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
             qsetup.consistency.size()));
   }
   absl::StrAppend(
-      &out,
-      absl::StrFormat(
-          "- quiet check: other processes used at most %.2f cores during "
-          "any kept measurement (/proc/stat busy time minus the "
-          "benchmark's and the three daemons'); %d measurement(s) repeated "
-          "because they used more than %.2f\n",
-          max_foreign, redos, flags.max_other_load));
+      &out, absl::StrFormat(
+                "- quiet check: other processes used at most %.2f cores during "
+                "any kept measurement (/proc/stat busy time minus the "
+                "benchmark's and the three daemons'); %s\n",
+                max_foreign,
+                flags.max_other_load > 0
+                    ? absl::StrFormat("%d measurement(s) repeated because they "
+                                      "used more than %.2f",
+                                      redos, flags.max_other_load)
+                    : std::string("measurements not repeated for it "
+                                  "(--max-other-load 0)")));
   absl::StrAppend(&out, absl::StrFormat("- duration: %.0f s (appends %.0f s)\n",
                                         total_seconds, appends_seconds));
 
@@ -2360,6 +2410,7 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
         "|---:|---:|---:|---:|---:|---:|---:|\n");
     for (int t : flags.threads) {
       const Cell* c = cell(Op::kAppend, t);
+      if (c == nullptr) continue;  // not measured (--ops)
       absl::StrAppend(
           &out, absl::StrFormat("| %d | %.1f | %.1f | %.0f | %.1f | %.1f | "
                                 "%.1f |\n",
@@ -2381,6 +2432,7 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
         static_cast<double>(flags.messages) * kEventsPerMessage;
     for (int s : flags.streams) {
       const Cell* c = cell(Op::kBatch, s);
+      if (c == nullptr) continue;  // not measured (--ops)
       absl::StrAppend(
           &out,
           absl::StrFormat("| %d | %.1f | %.1f | %.0f | %.2f | %.2f | %.2f |\n",
@@ -2390,23 +2442,25 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
                           Median(c->client_cpu) / per_stream));
       machine_line(Op::kBatch, s, *c);
     }
-    absl::StrAppend(
-        &out,
-        "\n### 3. The limit: the same rows straight into SQLite, in this "
-        "process\n\n"
-        "| rows (events) | events per transaction | events/s | "
-        "transactions/s | CPU µs/event |\n"
-        "|---:|---:|---:|---:|---:|\n",
-        absl::StrFormat("| %.0f | %u | %.0f | %.0f | %.2f |\n",
-                        Median(limit.events), kEventsPerMessage,
-                        Median(limit.eps), Median(limit.tps),
-                        Median(limit.cpu)));
-    machine.push_back(absl::StrFormat(
-        "eventd_bench op=sqlite-limit rounds=%d events=%.0f "
-        "events_per_transaction=%u events_per_s=%.0f transactions_per_s=%.0f "
-        "cpu_us=%.2f",
-        flags.rounds, Median(limit.events), kEventsPerMessage,
-        Median(limit.eps), Median(limit.tps), Median(limit.cpu)));
+    if (!limit.eps.empty()) {
+      absl::StrAppend(
+          &out,
+          "\n### 3. The limit: the same rows straight into SQLite, in this "
+          "process\n\n"
+          "| rows (events) | events per transaction | events/s | "
+          "transactions/s | CPU µs/event |\n"
+          "|---:|---:|---:|---:|---:|\n",
+          absl::StrFormat("| %.0f | %u | %.0f | %.0f | %.2f |\n",
+                          Median(limit.events), kEventsPerMessage,
+                          Median(limit.eps), Median(limit.tps),
+                          Median(limit.cpu)));
+      machine.push_back(absl::StrFormat(
+          "eventd_bench op=sqlite-limit rounds=%d events=%.0f "
+          "events_per_transaction=%u events_per_s=%.0f transactions_per_s=%.0f "
+          "cpu_us=%.2f",
+          flags.rounds, Median(limit.events), kEventsPerMessage,
+          Median(limit.eps), Median(limit.tps), Median(limit.cpu)));
+    }
     absl::StrAppend(
         &out,
         "\n### 4. Baseline: the RPC layer's plain mTLS unary call\n\n"
@@ -2415,6 +2469,7 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
         "|---|---:|---:|---:|---:|---:|---:|\n");
     for (int t : flags.threads) {
       const Cell* c = cell(Op::kEcho, t);
+      if (c == nullptr) continue;  // not measured (--ops)
       absl::StrAppend(
           &out,
           absl::StrFormat("| (base) Echo, rustiq-testserver | %d | %.1f "
@@ -2459,6 +2514,7 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
     for (int t : flags.query_threads) {
       for (Op op : kQueryOps) {
         const Cell* c = cell(op, t);
+        if (c == nullptr) continue;  // not measured (--ops)
         absl::StrAppend(
             &out,
             absl::StrFormat("| %s | %d | %.1f | %.1f | %.0f | %.1f | "
@@ -2499,6 +2555,7 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
     for (int t : flags.threads) {
       for (Op op : kProofOps) {
         const Cell* c = cell(op, t);
+        if (c == nullptr) continue;  // not measured (--ops)
         absl::StrAppend(
             &out,
             absl::StrFormat(
@@ -2515,33 +2572,34 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
 
   if (flags.appends) {
     for (int t : flags.threads) {
-      const Cell* a = cell(Op::kAppend, t);
-      const Cell* e = cell(Op::kEcho, t);
+      const Cell& a = get(Op::kAppend, t);
+      const Cell& e = get(Op::kEcho, t);
       ratios.AddRatio("unary Append / (base) Echo calls/s", "append/base-calls",
-                      t, a->cps, e->cps, 0);
+                      t, a.cps, e.cps, 0);
       ratios.AddRatio("unary Append / (base) Echo p50 latency",
-                      "append/base-p50", t, a->p50, e->p50, 0);
+                      "append/base-p50", t, a.p50, e.p50, 0);
     }
     for (int s : flags.streams) {
-      const Cell* b = cell(Op::kBatch, s);
+      const Cell& b = get(Op::kBatch, s);
       ratios.AddRatio("AppendBatch / SQLite limit events/s",
-                      "batch/limit-events", s, b->eps, limit.eps, 0);
+                      "batch/limit-events", s, b.eps, limit.eps, 0);
     }
     for (int t : flags.threads) {
       for (int s : flags.streams) {
         if (s != t) continue;
         ratios.AddRatio("AppendBatch / unary Append events/s",
-                        "batch/append-events", t, cell(Op::kBatch, s)->eps,
-                        cell(Op::kAppend, t)->cps, 0);
+                        "batch/append-events", t, get(Op::kBatch, s).eps,
+                        get(Op::kAppend, t).cps, 0);
       }
     }
-    if (const Cell* a = cell(Op::kAppend, 1); a != nullptr) {
+    {
       ratios.AddTarget("unary Append p99 latency", "append-p99-ms", 1,
-                       Scaled(a->p99, 1e-3), 3, "ms", /*below=*/true, 2.0);
+                       Scaled(get(Op::kAppend, 1).p99, 1e-3), 3, "ms",
+                       /*below=*/true, 2.0);
     }
     for (int s : flags.streams) {
       ratios.AddTarget("AppendBatch durable events/s", "batch-events-per-s", s,
-                       cell(Op::kBatch, s)->eps, 0, "events/s",
+                       get(Op::kBatch, s).eps, 0, "events/s",
                        /*below=*/false, 50000);
     }
   }
