@@ -73,7 +73,21 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
   return db;
 }
 
-Database::~Database() { sqlite3_close_v2(db_); }
+Database::~Database() {
+  cached_.clear();  // finalized before the connection closes
+  sqlite3_close_v2(db_);
+}
+
+absl::StatusOr<Statement*> Database::Cached(absl::string_view sql) {
+  auto it = cached_.find(sql);
+  if (it == cached_.end()) {
+    absl::StatusOr<std::unique_ptr<Statement>> st = Prepare(sql);
+    if (!st.ok()) return st.status();
+    it = cached_.emplace(std::string(sql), *std::move(st)).first;
+  }
+  it->second->Reset();
+  return it->second.get();
+}
 
 absl::Status Database::Error(int rc, absl::string_view what) const {
   const char* detail =
@@ -164,17 +178,27 @@ bool Statement::ColumnIsNull(int column) const {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }
 
+namespace {
+
+absl::Status RunCached(Database* db, absl::string_view sql) {
+  absl::StatusOr<Statement*> st = db->Cached(sql);
+  if (!st.ok()) return st.status();
+  return (*st)->Run();
+}
+
+}  // namespace
+
 Transaction::Transaction(Database* db) : db_(db) {
-  begun_ = db_->Exec("BEGIN IMMEDIATE");
+  begun_ = RunCached(db_, "BEGIN IMMEDIATE");
 }
 
 Transaction::~Transaction() {
-  if (begun_.ok() && !done_) db_->Exec("ROLLBACK").IgnoreError();
+  if (begun_.ok() && !done_) RunCached(db_, "ROLLBACK").IgnoreError();
 }
 
 absl::Status Transaction::Commit() {
   if (!begun_.ok()) return begun_;
-  absl::Status s = db_->Exec("COMMIT");
+  absl::Status s = RunCached(db_, "COMMIT");
   if (s.ok()) done_ = true;
   return s;
 }

@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -37,6 +38,10 @@ class Database {
   // Runs SQL without results (several statements allowed).
   absl::Status Exec(absl::string_view sql);
   absl::StatusOr<std::unique_ptr<Statement>> Prepare(absl::string_view sql);
+  // A statement prepared once per connection and kept (for the statements
+  // a hot path runs again and again). Reset and ready for bindings; owned
+  // by the connection.
+  absl::StatusOr<Statement*> Cached(absl::string_view sql);
 
   const std::string& path() const { return path_; }
   sqlite3* handle() { return db_; }
@@ -47,6 +52,7 @@ class Database {
   Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   sqlite3* db_;
   std::string path_;
+  std::map<std::string, std::unique_ptr<Statement>, std::less<>> cached_;
 };
 
 class Statement {
@@ -79,7 +85,8 @@ class Statement {
 };
 
 // BEGIN IMMEDIATE on construction (the write lock at once); ROLLBACK on
-// destruction unless Commit() succeeded.
+// destruction unless Commit() succeeded. The statements are cached on the
+// connection.
 class Transaction {
  public:
   explicit Transaction(Database* db);

@@ -82,6 +82,7 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(
       new EventLog(std::move(store), std::move(options), signer, observer));
   log->range_ = *std::move(range);
   log->first_seq_ = state.first_seq;
+  log->last_time_ = state.last_time_unix_nanos;
   log->latest_signed_ = state.latest_signed;
   uint64_t signed_size =
       state.latest_signed.has_value() ? state.latest_signed->size() : 0;
@@ -130,8 +131,8 @@ void EventLog::Stop() {
   }
 }
 
-absl::StatusOr<uint64_t> EventLog::Append(
-    absl::string_view source, const std::vector<v1::EventInput>& inputs) {
+absl::StatusOr<uint64_t> EventLog::Append(absl::string_view source,
+                                          std::vector<v1::EventInput> inputs) {
   if (inputs.empty()) {
     return absl::InvalidArgumentError("no events to append");
   }
@@ -150,7 +151,7 @@ absl::StatusOr<uint64_t> EventLog::Append(
   }
   auto p = std::make_shared<Pending>();
   p->source = std::string(source);
-  p->inputs = inputs;
+  p->inputs = std::move(inputs);
   return Enqueue(std::move(p), /*wait=*/true);
 }
 
@@ -237,7 +238,9 @@ absl::Status EventLog::WriteBatch(
     for (const v1::EventInput& input : p->inputs) {
       Stamp stamp;
       stamp.seq = range.size();
-      stamp.time_unix_nanos = options_.wall_nanos();
+      // Never before the previous event, even if the clock steps back.
+      stamp.time_unix_nanos = std::max(options_.wall_nanos(), last_time_ + 1);
+      last_time_ = stamp.time_unix_nanos;
       stamp.monotonic_nanos = options_.monotonic_nanos();
       stamp.boot_id = options_.boot_id;
       stamp.source = p->source;
@@ -499,10 +502,13 @@ absl::StatusOr<v1::InclusionProof> EventLog::Inclusion(
     return absl::FailedPreconditionError(absl::StrCat(
         "event ", seq, " was pruned (the oldest kept is ", first_seq(), ")"));
   }
-  absl::StatusOr<merkle::Hash> leaf = store_->Node(0, seq);
+  absl::StatusOr<std::unique_ptr<merkle::NodeSource>> nodes =
+      store_->Snapshot();
+  if (!nodes.ok()) return nodes.status();
+  absl::StatusOr<merkle::Hash> leaf = (*nodes)->Node(0, seq);
   if (!leaf.ok()) return leaf.status();
   absl::StatusOr<std::vector<merkle::Hash>> path =
-      merkle::InclusionProof(*store_, seq, tree_size);
+      merkle::InclusionProof(**nodes, seq, tree_size);
   if (!path.ok()) return path.status();
   v1::InclusionProof out;
   out.set_seq(seq);
@@ -532,8 +538,11 @@ absl::StatusOr<v1::ConsistencyProof> EventLog::Consistency(
         absl::StrCat("old_size must be from 1 to new_size (", new_size,
                      "), got ", old_size));
   }
+  absl::StatusOr<std::unique_ptr<merkle::NodeSource>> nodes =
+      store_->Snapshot();
+  if (!nodes.ok()) return nodes.status();
   absl::StatusOr<std::vector<merkle::Hash>> proof =
-      merkle::ConsistencyProof(*store_, old_size, new_size);
+      merkle::ConsistencyProof(**nodes, old_size, new_size);
   if (!proof.ok()) {
     if (absl::IsNotFound(proof.status())) {
       return absl::FailedPreconditionError(

@@ -76,7 +76,7 @@ class EventLog {
   // of the first once all are durable. INVALID_ARGUMENT names the event and
   // field; UNAVAILABLE once stopping.
   absl::StatusOr<uint64_t> Append(absl::string_view source,
-                                  const std::vector<v1::EventInput>& inputs);
+                                  std::vector<v1::EventInput> inputs);
   // eventd's own event (source svc/eventd), without waiting for it. At most
   // kMaxOwnPending wait at a time; beyond that they are dropped and counted,
   // and the count is recorded (eventlog/events.dropped) once there is room.
@@ -129,6 +129,9 @@ class EventLog {
   merkle::CompactRange range_;                    // guarded by mu_
   uint64_t first_seq_ = 0;                        // guarded by mu_
   std::optional<v1::TreeHead> latest_signed_;     // guarded by mu_
+  // The time stamped on the newest event: times never decrease, so that a
+  // time window is a range of seqs (writer thread only).
+  int64_t last_time_ = 0;
   // When the oldest event not covered by a signed head was committed.
   std::optional<absl::Time> unsigned_since_;  // guarded by mu_
   bool stopping_ = false;                     // guarded by mu_

@@ -115,9 +115,11 @@ grpc::Status EventLogService::AppendBatch(
   uint64_t count = 0;
   int index = 0;
   while (reader->Read(&message)) {
-    std::vector<v1::EventInput> inputs(message.events().begin(),
-                                       message.events().end());
-    absl::StatusOr<uint64_t> first = log_->Append(source, inputs);
+    size_t n = static_cast<size_t>(message.events_size());
+    std::vector<v1::EventInput> inputs(
+        std::make_move_iterator(message.mutable_events()->begin()),
+        std::make_move_iterator(message.mutable_events()->end()));
+    absl::StatusOr<uint64_t> first = log_->Append(source, std::move(inputs));
     if (!first.ok()) {
       // What came before is durable; say so, so that the sender does not
       // send it again.
@@ -128,7 +130,7 @@ grpc::Status EventLogService::AppendBatch(
                        " messages before it are appended)"));
     }
     out->add_first_seqs(*first);
-    count += inputs.size();
+    count += n;
     ++index;
   }
   out->set_count(count);

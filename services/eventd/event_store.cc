@@ -251,6 +251,14 @@ absl::Status EventStore::CheckAndLoad() {
                             : static_cast<uint64_t>(first);
   opened_.size = static_cast<uint64_t>(last + 1);
   if (empty) opened_.size = static_cast<uint64_t>(pruned_before);
+  if (!empty) {
+    auto newest = writer_->Prepare("SELECT time_ns FROM events WHERE seq = ?1");
+    if (!newest.ok()) return newest.status();
+    (*newest)->BindInt(1, last).IgnoreError();
+    absl::StatusOr<bool> r = (*newest)->Step();
+    if (!r.ok()) return r.status();
+    if (*r) opened_.last_time_unix_nanos = (*newest)->ColumnInt(0);
+  }
 
   for (merkle::NodeId id : merkle::FrontierIds(opened_.size)) {
     uint32_t level = id.level;
@@ -356,7 +364,7 @@ absl::Status EventStore::Append(
   std::lock_guard<std::mutex> lock(write_mu_);
   storage::Transaction tx(writer_.get());
   if (!tx.begun().ok()) return tx.begun();
-  auto ins = writer_->Prepare(
+  absl::StatusOr<storage::Statement*> ins = writer_->Cached(
       "INSERT INTO events(seq, time_ns, source, actor, category, outcome, "
       "severity, entry) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
   if (!ins.ok()) return ins.status();
@@ -374,7 +382,7 @@ absl::Status EventStore::Append(
     if (s.ok()) s = st.Run();
     if (!s.ok()) return s;
   }
-  auto node = writer_->Prepare(
+  absl::StatusOr<storage::Statement*> node = writer_->Cached(
       "INSERT INTO nodes(level, idx, hash) VALUES (?1, ?2, ?3)");
   if (!node.ok()) return node.status();
   for (const merkle::CompleteNode& n : nodes) {
@@ -446,13 +454,65 @@ absl::Status EventStore::Prune(uint64_t first_kept) {
   return tx.Commit();
 }
 
+namespace {
+
+// One node through a connection's node statement.
+absl::StatusOr<merkle::Hash> ReadNode(storage::Statement& s, uint32_t level,
+                                      uint64_t index);
+
+}  // namespace
+
+class EventStore::SnapshotSource final : public merkle::NodeSource {
+ public:
+  explicit SnapshotSource(std::unique_ptr<Reader> reader)
+      : reader_(std::move(reader)) {}
+  ~SnapshotSource() override {
+    if (begun_) {
+      absl::StatusOr<storage::Statement*> end = reader_->db()->Cached("COMMIT");
+      if (end.ok()) (*end)->Run().IgnoreError();
+    }
+  }
+  absl::Status Begin() {
+    absl::StatusOr<storage::Statement*> begin = reader_->db()->Cached("BEGIN");
+    if (!begin.ok()) return begin.status();
+    absl::Status s = (*begin)->Run();
+    begun_ = s.ok();
+    return s;
+  }
+  absl::StatusOr<merkle::Hash> Node(uint32_t level,
+                                    uint64_t index) const override {
+    absl::StatusOr<storage::Statement*> st = reader_->NodeStatement();
+    if (!st.ok()) return st.status();
+    return ReadNode(**st, level, index);
+  }
+
+ private:
+  std::unique_ptr<Reader> reader_;
+  bool begun_ = false;
+};
+
+absl::StatusOr<std::unique_ptr<merkle::NodeSource>> EventStore::Snapshot()
+    const {
+  absl::StatusOr<std::unique_ptr<Reader>> reader = AcquireReader();
+  if (!reader.ok()) return reader.status();
+  auto source = std::make_unique<SnapshotSource>(*std::move(reader));
+  if (absl::Status s = source->Begin(); !s.ok()) return s;
+  return source;
+}
+
 absl::StatusOr<merkle::Hash> EventStore::Node(uint32_t level,
                                               uint64_t index) const {
   absl::StatusOr<std::unique_ptr<Reader>> reader = AcquireReader();
   if (!reader.ok()) return reader.status();
   absl::StatusOr<storage::Statement*> st = (*reader)->NodeStatement();
   if (!st.ok()) return st.status();
-  storage::Statement& s = **st;
+  return ReadNode(**st, level, index);
+}
+
+namespace {
+
+absl::StatusOr<merkle::Hash> ReadNode(storage::Statement& s, uint32_t level,
+                                      uint64_t index) {
   s.BindInt(1, level).IgnoreError();
   s.BindInt(2, static_cast<int64_t>(index)).IgnoreError();
   absl::StatusOr<bool> row = s.Step();
@@ -472,9 +532,36 @@ absl::StatusOr<merkle::Hash> EventStore::Node(uint32_t level,
   return h;
 }
 
+}  // namespace
+
 absl::StatusOr<std::vector<v1::Event>> EventStore::Query(
     const v1::EventFilter& filter, uint64_t cursor, bool newest_first,
     size_t limit) const {
+  // A time window is a range of seqs (times never decrease, as EventLog
+  // stamps them): two seeks in the time index, then the primary key does
+  // the rest.
+  uint64_t seq_from = 0;
+  uint64_t seq_to = std::numeric_limits<uint64_t>::max();
+  if (filter.since_unix_nanos() != 0) {
+    absl::StatusOr<uint64_t> f = FirstSeqAtOrAfter(filter.since_unix_nanos());
+    if (!f.ok()) return f.status();
+    seq_from = *f;
+  }
+  if (filter.until_unix_nanos() != 0) {
+    absl::StatusOr<uint64_t> t = FirstSeqAtOrAfter(filter.until_unix_nanos());
+    if (!t.ok()) return t.status();
+    seq_to = *t;
+  }
+  if (seq_from >= seq_to) return std::vector<v1::Event>();
+  if (newest_first) {
+    if (seq_to != std::numeric_limits<uint64_t>::max()) {
+      cursor = std::min(cursor, seq_to - 1);
+    }
+    if (cursor < seq_from) return std::vector<v1::Event>();
+  } else {
+    cursor = std::max(cursor, seq_from);
+    if (cursor >= seq_to) return std::vector<v1::Event>();
+  }
   std::string sql = newest_first ? "SELECT entry FROM events WHERE seq <= ?"
                                  : "SELECT entry FROM events WHERE seq >= ?";
   std::vector<std::function<absl::Status(storage::Statement&, int)>> binds;
@@ -483,15 +570,17 @@ absl::StatusOr<std::vector<v1::Event>> EventStore::Query(
                   : static_cast<int64_t>(cursor);
   binds.push_back(
       [c](storage::Statement& st, int i) { return st.BindInt(i, c); });
-  if (filter.since_unix_nanos() != 0) {
-    sql += " AND time_ns >= ?";
-    int64_t v = filter.since_unix_nanos();
+  // The other end of the window, so that a selective filter never scans
+  // past it.
+  if (newest_first && seq_from > 0) {
+    sql += " AND seq >= ?";
+    int64_t v = static_cast<int64_t>(seq_from);
     binds.push_back(
         [v](storage::Statement& st, int i) { return st.BindInt(i, v); });
   }
-  if (filter.until_unix_nanos() != 0) {
-    sql += " AND time_ns < ?";
-    int64_t v = filter.until_unix_nanos();
+  if (!newest_first && seq_to != std::numeric_limits<uint64_t>::max()) {
+    sql += " AND seq < ?";
+    int64_t v = static_cast<int64_t>(seq_to);
     binds.push_back(
         [v](storage::Statement& st, int i) { return st.BindInt(i, v); });
   }
@@ -633,14 +722,19 @@ absl::StatusOr<uint64_t> EventStore::FirstSeqAtOrAfter(
     int64_t time_unix_nanos) const {
   absl::StatusOr<std::unique_ptr<Reader>> reader = AcquireReader();
   if (!reader.ok()) return reader.status();
-  auto st = (*reader)->db()->Prepare(
-      "SELECT MIN(seq) FROM events WHERE time_ns >= ?1");
+  // Event times never decrease (EventLog stamps them so): one seek in the
+  // time index finds the first.
+  absl::StatusOr<storage::Statement*> st = (*reader)->db()->Cached(
+      "SELECT seq FROM events WHERE time_ns >= ?1 ORDER BY time_ns, seq "
+      "LIMIT 1");
   if (!st.ok()) return st.status();
   (*st)->BindInt(1, time_unix_nanos).IgnoreError();
   absl::StatusOr<bool> row = (*st)->Step();
   if (!row.ok()) return row.status();
-  if ((*st)->ColumnIsNull(0)) return std::numeric_limits<uint64_t>::max();
-  return static_cast<uint64_t>((*st)->ColumnInt(0));
+  uint64_t seq = *row ? static_cast<uint64_t>((*st)->ColumnInt(0))
+                      : std::numeric_limits<uint64_t>::max();
+  (*st)->Reset();
+  return seq;
 }
 
 absl::StatusOr<uint64_t> EventStore::FirstSeq() const {

@@ -44,6 +44,7 @@ struct StoreState {
   std::string device_id;
   uint64_t first_seq = 0;  // oldest event kept (== size when empty)
   uint64_t size = 0;       // events ever appended: the next sequence number
+  int64_t last_time_unix_nanos = 0;            // of the newest event (0: none)
   std::vector<merkle::CompleteNode> frontier;  // maximal subtrees of [0, size)
   std::optional<v1::TreeHead> latest_signed;
 };
@@ -75,6 +76,10 @@ class EventStore final : public merkle::NodeSource {
   // merkle::NodeSource: NOT_FOUND for a pruned (or never complete) node.
   absl::StatusOr<merkle::Hash> Node(uint32_t level,
                                     uint64_t index) const override;
+  // A NodeSource reading every node in one read transaction on one
+  // connection (a proof makes ~2 log n lookups; one lock for all of them).
+  // Use it from one thread and drop it soon: it holds a WAL snapshot.
+  absl::StatusOr<std::unique_ptr<merkle::NodeSource>> Snapshot() const;
 
   // Events matching `filter` with seq >= cursor (oldest first) or
   // seq <= cursor (newest first), at most `limit`, parsed from their entry
@@ -116,6 +121,7 @@ class EventStore final : public merkle::NodeSource {
   // A read connection from the pool (opened on demand), returned on release.
   struct ReaderConnection;
   class Reader;
+  class SnapshotSource;
   absl::StatusOr<std::unique_ptr<Reader>> AcquireReader() const;
 
   const std::string path_;

@@ -339,6 +339,43 @@ TEST(EventdLogTest, QueriesFilterAndPage) {
   EXPECT_EQ(log->store().Query(since, 0, false, 100)->front().seq(), 5u);
 }
 
+// The stamped time never goes back, even when the clock does, so that a
+// time window is a range of seqs; queries by window find exactly it.
+TEST(EventdLogTest, TimesNeverDecreaseAndWindowsAreExact) {
+  rustiq::testing::TempDir dir;
+  int64_t now = 1'000'000;
+  EventLogOptions o = Options();
+  o.wall_nanos = [&now] { return now; };
+  auto log = OpenLog(DbPath(dir), nullptr, o);
+  for (int i = 0; i < 20; ++i) {
+    now = i == 10 ? 500 : now + 1000;  // the clock steps back at event 10
+    ASSERT_TRUE(log->Append("svc/keyd", {Input("a.b")}).ok());
+  }
+  auto all = log->store().Query(v1::EventFilter(), 0, false, 100);
+  ASSERT_TRUE(all.ok());
+  for (size_t i = 1; i < all->size(); ++i) {
+    EXPECT_GT((*all)[i].time_unix_nanos(), (*all)[i - 1].time_unix_nanos());
+  }
+  v1::EventFilter window;
+  window.set_since_unix_nanos((*all)[5].time_unix_nanos());
+  window.set_until_unix_nanos((*all)[15].time_unix_nanos());
+  for (bool newest_first : {false, true}) {
+    auto got = log->store().Query(window, newest_first ? UINT64_MAX : 0,
+                                  newest_first, 100);
+    ASSERT_TRUE(got.ok());
+    ASSERT_EQ(got->size(), 10u);
+    EXPECT_EQ(newest_first ? got->back().seq() : got->front().seq(), 5u);
+    EXPECT_EQ(newest_first ? got->front().seq() : got->back().seq(), 14u);
+  }
+  // Reopened, the log goes on from its newest time.
+  log.reset();
+  now = 0;
+  auto again = OpenLog(DbPath(dir), nullptr, o);
+  ASSERT_TRUE(again->Append("svc/keyd", {Input("a.b")}).ok());
+  auto last = again->store().Query(v1::EventFilter(), UINT64_MAX, true, 1);
+  EXPECT_GT((*last)[0].time_unix_nanos(), (*all)[19].time_unix_nanos());
+}
+
 TEST(EventdLogTest, WaitForMoreWakesOnAppend) {
   rustiq::testing::TempDir dir;
   auto log = OpenLog(DbPath(dir), nullptr);
