@@ -20,6 +20,8 @@ namespace {
 constexpr char kOwnSource[] = "svc/eventd";
 constexpr absl::Duration kSignRetryMin = absl::Seconds(1);
 constexpr absl::Duration kSignRetryMax = absl::Seconds(30);
+// How often the WAL is copied into the database file, off the writer.
+constexpr absl::Duration kCheckpointEvery = absl::Seconds(1);
 
 int64_t ClockNanos(clockid_t clock) {
   timespec ts{};
@@ -423,6 +425,7 @@ absl::StatusOr<uint64_t> EventLog::PruneNow() {
 
 void EventLog::MaintenanceLoop() {
   absl::Time next_prune = absl::Now();
+  absl::Time next_checkpoint = absl::Now() + kCheckpointEvery;
   absl::Duration retry = kSignRetryMin;
   absl::Time next_sign_attempt = absl::InfinitePast();
   while (true) {
@@ -467,6 +470,13 @@ void EventLog::MaintenanceLoop() {
         next_sign_attempt = absl::Now() + retry;
         retry = std::min(retry * 2, kSignRetryMax);
       }
+    }
+    if (absl::Now() >= next_checkpoint) {
+      if (absl::Status s = store_->Checkpoint(); !s.ok()) {
+        log::Warning("cannot checkpoint the log's WAL",
+                     {{"error", s.message()}});
+      }
+      next_checkpoint = absl::Now() + kCheckpointEvery;
     }
     if (absl::Now() >= next_prune) {
       absl::StatusOr<uint64_t> pruned = PruneNow();

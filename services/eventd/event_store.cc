@@ -120,6 +120,7 @@ absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Open(
   if (!db.ok()) return db.status();
   std::unique_ptr<EventStore> store(
       new EventStore(path, *std::move(db), /*read_only=*/false));
+  sqlite3_wal_autocheckpoint(store->writer_->handle(), kWriterCheckpointPages);
   if (absl::Status s = store->CreateSchema(device_id); !s.ok()) return s;
   if (absl::Status s = store->CheckAndLoad(); !s.ok()) return s;
   return store;
@@ -403,17 +404,29 @@ absl::Status EventStore::Append(
 absl::Status EventStore::PutTreeHead(const v1::TreeHead& head) {
   if (read_only_) return absl::FailedPreconditionError("opened read-only");
   std::lock_guard<std::mutex> lock(write_mu_);
+  if (absl::Status s = writer_->Exec("PRAGMA synchronous=NORMAL"); !s.ok()) {
+    return s;
+  }
   auto st = writer_->Prepare(
       "INSERT OR REPLACE INTO tree_heads(size, root, time_ns, checkpoint, "
       "key_version) VALUES (?1, ?2, ?3, ?4, ?5)");
-  if (!st.ok()) return st.status();
-  absl::Status s = (*st)->BindInt(1, static_cast<int64_t>(head.size()));
+  absl::Status s = st.status();
+  if (s.ok()) s = (*st)->BindInt(1, static_cast<int64_t>(head.size()));
   if (s.ok()) s = (*st)->BindBlob(2, head.root_hash());
   if (s.ok()) s = (*st)->BindInt(3, head.time_unix_nanos());
   if (s.ok()) s = (*st)->BindText(4, head.checkpoint());
   if (s.ok()) s = (*st)->BindInt(5, head.key_version());
   if (s.ok()) s = (*st)->Run();
-  return s;
+  // Appends are synced again whatever happened above.
+  absl::Status full = writer_->Exec("PRAGMA synchronous=FULL");
+  return s.ok() ? full : s;
+}
+
+absl::Status EventStore::Checkpoint() const {
+  if (read_only_) return absl::OkStatus();
+  absl::StatusOr<std::unique_ptr<Reader>> reader = AcquireReader();
+  if (!reader.ok()) return reader.status();
+  return (*reader)->db()->Exec("PRAGMA wal_checkpoint(PASSIVE)");
 }
 
 absl::Status EventStore::Prune(uint64_t first_kept) {

@@ -67,7 +67,16 @@ class EventStore final : public merkle::NodeSource {
   // transaction: all of it or none of it.
   absl::Status Append(const std::vector<StoredEvent>& events,
                       const std::vector<merkle::CompleteNode>& nodes);
+  // Stores a signed head. Not synced on its own (the next append's commit
+  // syncs it): a head lost to a power cut is signed again, since the events
+  // it covers are durable; an append never waits behind a head's sync.
   absl::Status PutTreeHead(const v1::TreeHead& head);
+  // Copies what the WAL holds into the database file (a passive
+  // checkpoint, from a read connection): the writer never waits for it.
+  // eventd's maintenance thread runs it; the writer itself checkpoints only
+  // if the WAL grows past kWriterCheckpointPages meanwhile.
+  absl::Status Checkpoint() const;
+  static constexpr int kWriterCheckpointPages = 16384;
   // Deletes the events before `first_kept` and every node entirely inside
   // [0, first_kept) except the maximal ones (which the rest of the log
   // still needs to verify). One transaction.
