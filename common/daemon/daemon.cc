@@ -5,8 +5,10 @@
 #include <cstdio>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "common/logging/log.h"
 #include "common/sandbox/confine.h"
+#include "common/sandbox/violation_record.h"
 
 namespace rustiq::daemon {
 namespace {
@@ -17,6 +19,13 @@ sigset_t StopSignals() {
   sigaddset(&stop, SIGTERM);
   sigaddset(&stop, SIGINT);
   return stop;
+}
+
+// The violation record of the previous run, from PrepareAndConfine() to
+// RecordPreviousViolation() (main thread).
+std::optional<sandbox::ViolationRecord>& PreviousViolation() {
+  static std::optional<sandbox::ViolationRecord> previous;
+  return previous;
 }
 
 }  // namespace
@@ -82,8 +91,42 @@ bool PrepareAndConfine(const config::StackConfig& config, const Flags& flags,
     spec->landlock.read_write.push_back(path);
   }
   spec->complain = flags.seccomp_complain;
+  // What a violation left last time, then the file for the next one.
+  const std::string record =
+      sandbox::ViolationRecordPath(config.paths.state_dir, flags.name);
+  absl::StatusOr<std::optional<sandbox::ViolationRecord>> previous =
+      sandbox::TakeViolationRecord(record);
+  if (!previous.ok()) {
+    log::Warning("cannot read the last sandbox violation record",
+                 {{"error", previous.status().message()}});
+  } else if (previous->has_value()) {
+    log::Error(
+        "the previous run was killed for a sandbox violation",
+        {{"syscall", (*previous)->syscall}, {"cause", (*previous)->cause}});
+    PreviousViolation() = *previous;
+  }
+  spec->violation_record_path = record;
   sandbox::ConfineOrDie(*spec);
   return true;
+}
+
+void RecordPreviousViolation(absl::string_view daemon,
+                             audit::SecurityEventSink& sink) {
+  std::optional<sandbox::ViolationRecord>& previous = PreviousViolation();
+  if (!previous.has_value()) return;
+  audit::SecurityEvent e;
+  e.category = "sandbox";
+  e.action = "sandbox.violation";
+  e.outcome = audit::Outcome::kFailure;
+  e.severity = "critical";
+  e.actor = absl::StrCat("svc/", daemon);
+  e.attributes = {{"syscall", previous->syscall},
+                  {"nr", previous->nr},
+                  {"arch", previous->arch},
+                  {"cause", previous->cause},
+                  {"recorded", "at the next start"}};
+  sink.Record(e);
+  previous.reset();
 }
 
 void ServeUntilStopped(rpc::RpcServer& server) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "common/audit/security_event.h"
 #include "common/config/config.h"
 #include "common/rpc/server.h"
 #include "common/sandbox/seccomp_policy.h"
@@ -48,6 +49,13 @@ struct Policy {
 bool PrepareAndConfine(const config::StackConfig& config, const Flags& flags,
                        const rpc::ServerOptions& options, const Policy& policy,
                        const std::vector<std::string>& extra_read_write = {});
+
+// Records, through `sink`, the sandbox violation that ended this daemon's
+// previous run, if one did (common/sandbox/violation_record.h): an event
+// sandbox/sandbox.violation naming the syscall. PrepareAndConfine() took
+// the record; call this once the daemon's sink exists.
+void RecordPreviousViolation(absl::string_view daemon,
+                             audit::SecurityEventSink& sink);
 
 // Serves until SIGTERM or SIGINT, then shuts the server down gracefully.
 void ServeUntilStopped(rpc::RpcServer& server);

@@ -9,6 +9,7 @@
 #include "common/logging/log.h"
 #include "common/sandbox/hardening.h"
 #include "common/sandbox/posture.h"
+#include "common/sandbox/violation_record.h"
 
 namespace rustiq::sandbox {
 namespace {
@@ -46,6 +47,19 @@ absl::StatusOr<ConfinementReport> Confine(const ConfinementSpec& spec) {
   }
   absl::StatusOr<std::vector<int>> caps = ParseCapabilities(spec.capabilities);
   if (!caps.ok()) return Step("capabilities", caps.status());
+  // The violation record is opened while the process may still create it
+  // (before the user switch and Landlock); the handler writes through the
+  // descriptor. Without it, violations still reach stderr.
+  int record_fd = -1;
+  if (!spec.violation_record_path.empty() && !spec.complain) {
+    absl::StatusOr<int> fd = OpenViolationRecord(spec.violation_record_path);
+    if (fd.ok()) {
+      record_fd = *fd;
+    } else {
+      log::Warning("sandbox violations are reported on stderr only",
+                   {{"error", fd.status().message()}});
+    }
+  }
 
   std::optional<UserAndGroup> target =
       geteuid() == 0 ? spec.run_as : std::nullopt;
@@ -67,7 +81,9 @@ absl::StatusOr<ConfinementReport> Confine(const ConfinementSpec& spec) {
 
   report.complain = spec.complain;
   NoteSelfSeccompComplain(spec.complain);
-  if (!spec.complain) InstallViolationReporter(*spec.seccomp, spec.daemon);
+  if (!spec.complain) {
+    InstallViolationReporter(*spec.seccomp, spec.daemon, record_fd);
+  }
   if (absl::Status s = LoadSeccompFilter(
           *spec.seccomp,
           spec.complain ? SeccompMode::kComplain : SeccompMode::kEnforce);

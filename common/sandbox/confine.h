@@ -38,6 +38,9 @@ struct ConfinementSpec {
   // Complain mode, for writing policies: seccomp logs instead of killing.
   // Never the default; announced loudly and visible in the posture.
   bool complain = false;
+  // Where a violation is also recorded (violation_record.h); empty: stderr
+  // only. Opened (created) before the privileges are dropped.
+  std::string violation_record_path;
 };
 
 struct ConfinementReport {

@@ -50,6 +50,7 @@ bool g_syscall_listed[kMaxNamedSyscall + 1];
 char g_prefix[192];
 std::size_t g_prefix_len = 0;
 std::atomic<bool> g_reporter_installed{false};
+int g_record_fd = -1;  // also written by the handler when >= 0
 
 // Bounded appends into the handler's stack buffer: async-signal-safe.
 struct LineBuffer {
@@ -138,12 +139,15 @@ void HandleSigsys(int /*signo*/, siginfo_t* info, void* /*context*/) {
         nr >= 0 && nr <= kMaxNamedSyscall && g_syscall_listed[nr];
     line.Append(listed ? " cause=arguments" : " cause=not-listed");
     line.Append(" action=kill\n");
-    std::size_t done = 0;
-    while (done < line.len) {
-      ssize_t n = write(STDERR_FILENO, line.data + done, line.len - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      done += static_cast<std::size_t>(n);
+    for (int fd : {static_cast<int>(STDERR_FILENO), g_record_fd}) {
+      if (fd < 0) continue;
+      std::size_t done = 0;
+      while (done < line.len) {
+        ssize_t n = write(fd, line.data + done, line.len - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        done += static_cast<std::size_t>(n);
+      }
     }
   }
   DieBySigsys();
@@ -488,6 +492,17 @@ absl::StatusOr<FilterContext> BuildFilter(const SeccompPolicy& policy,
     return absl::InternalError(absl::StrCat(
         "implicit rule write(2): libseccomp refused it: ", ErrnoName(rc)));
   }
+  // And write() on the violation record's descriptor, for the same line.
+  if (g_record_fd >= 0 && g_record_fd != STDERR_FILENO) {
+    if (int rc = seccomp_rule_add_exact(
+            ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(write), 1,
+            Compare(0, SCMP_CMP_EQ, static_cast<std::uint64_t>(g_record_fd)));
+        rc != 0) {
+      return absl::InternalError(
+          absl::StrCat("implicit rule write(record): libseccomp refused it: ",
+                       ErrnoName(rc)));
+    }
+  }
   if (mode == SeccompMode::kEnforce) {
     // The int signal number is compared on its low 32 bits, as the kernel
     // reads it: 0x1_0000001f is SIGSYS too.
@@ -524,7 +539,8 @@ absl::StatusOr<SeccompMode> ParseSeccompMode(absl::string_view text) {
 }
 
 void InstallViolationReporter(const SeccompPolicy& policy,
-                              absl::string_view daemon) {
+                              absl::string_view daemon, int record_fd) {
+  g_record_fd = record_fd;
   std::string safe_daemon;
   for (char c : daemon.substr(0, 64)) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||

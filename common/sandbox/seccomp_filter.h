@@ -83,8 +83,10 @@ absl::StatusOr<SeccompMode> ParseSeccompMode(absl::string_view text);
 // clock sources, and the journal stamps the line anyway.
 // Call once, from the main thread, before LoadSeccompFilter(); `daemon` is
 // reduced to [A-Za-z0-9._-] and 64 bytes. Not thread-safe.
+// `record_fd` (>= 0): the line is also appended there (violation_record.h),
+// and the filter allows write() on that descriptor as it does on fd 2.
 void InstallViolationReporter(const SeccompPolicy& policy,
-                              absl::string_view daemon);
+                              absl::string_view daemon, int record_fd = -1);
 
 // Builds the filter of `policy` and loads it into the calling process, on
 // every thread (SCMP_FLTATR_CTL_TSYNC). Irreversible; call once (a second

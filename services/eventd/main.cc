@@ -104,6 +104,7 @@ int main(int argc, char** argv) {
   (*log)->Start();
   eventd::OwnEventSink sink;
   sink.set_log(log->get());
+  daemon::RecordPreviousViolation(flags->name, sink);
 
   eventd::EventLogService service(log->get());
   auto server = rustiq::rpc::RpcServer::Start(

@@ -76,6 +76,7 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  daemon::RecordPreviousViolation(flags->name, sink);
   // Only now, confined, may keyd start threads of its own.
   state->keys->StartBackendWorkers();
   absl::StatusOr<std::shared_ptr<grpc::Channel>> eventd =

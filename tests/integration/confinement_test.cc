@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/sandbox/posture.h"
+#include "common/sandbox/violation_record.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/test_device.h"
@@ -108,6 +109,14 @@ TEST_F(ConfinementTest, ForbiddenSyscallsKillWithARecordNamingThem) {
     EXPECT_THAT(o.err, HasSubstr("daemon=testserver")) << c.action;
     EXPECT_THAT(o.err, HasSubstr("msg=\"sandbox violation\"")) << c.action;
     EXPECT_EQ(o.out, "") << c.action << " continued after the violation";
+    // The same record in the file the daemon reads at its next start.
+    absl::StatusOr<std::optional<sandbox::ViolationRecord>> record =
+        sandbox::TakeViolationRecord(sandbox::ViolationRecordPath(
+            device_.config().paths.state_dir, "testserver"));
+    ASSERT_TRUE(record.ok()) << record.status();
+    ASSERT_TRUE(record->has_value()) << c.action;
+    EXPECT_EQ((*record)->syscall, c.syscall);
+    EXPECT_EQ((*record)->cause, c.cause);
   }
 }
 

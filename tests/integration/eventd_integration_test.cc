@@ -416,6 +416,50 @@ TEST_F(EventdTest, TamperingWithTheFileIsDetectedWithThePosition) {
   }
 }
 
+// A violation that killed keyd is in keyd's state directory; at keyd's next
+// start it reaches the event log, naming the syscall.
+TEST(EventdViolations, AViolationRecordedLastRunArrivesAtTheNextStart) {
+  TestDevice device;
+  {
+    std::ofstream planted(absl::StrCat(device.config().paths.state_dir,
+                                       "/keyd/sandbox-violation"));
+    planted << "level=error daemon=keyd msg=\"sandbox violation\" "
+               "syscall=ptrace nr=101 arch=x86_64 cause=not-listed "
+               "action=kill\n";
+  }
+  ServerProcess keyd(device, "keyd");
+  ASSERT_TRUE(keyd.WaitServing(absl::Seconds(15))) << keyd.Log();
+  ServerProcess eventd(device, "eventd");
+  ASSERT_TRUE(eventd.WaitServing(absl::Seconds(15))) << eventd.Log();
+  rpc::ClientOptions options = device.ClientFor("svc/supervisord");
+  auto stub =
+      v1::EventLog::NewStub(*rpc::ChannelFactory(options).ForDaemon("eventd"));
+  bool found = false;
+  for (int i = 0; i < 50 && !found; ++i) {
+    v1::QueryRequest req;
+    req.mutable_filter()->add_categories(v1::EVENT_CATEGORY_SANDBOX);
+    v1::QueryResponse resp;
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub->Query(&ctx, req, &resp).ok());
+    for (const v1::Event& e : resp.events()) {
+      if (e.source() != "svc/keyd" || e.action() != "sandbox.violation") {
+        continue;
+      }
+      found = true;
+      EXPECT_EQ(e.severity(), v1::EVENT_SEVERITY_CRITICAL);
+      EXPECT_EQ(e.outcome(), v1::EVENT_OUTCOME_FAILURE);
+      bool named = false;
+      for (const auto& a : e.attributes()) {
+        if (a.key() == "syscall" && a.value() == "ptrace") named = true;
+      }
+      EXPECT_TRUE(named);
+    }
+    if (!found) absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_TRUE(found) << keyd.Log();
+  EXPECT_THAT(keyd.Log(), HasSubstr("killed for a sandbox violation"));
+}
+
 // Signs like keyd would, but with a key that is not the device's.
 class ForeignSigner final : public eventd::CheckpointSigner {
  public:

@@ -67,7 +67,11 @@ TEST(EventdJournalTest, JournaldReceivesTheStructuredFields) {
     };
     if (unshare(CLONE_NEWNS) != 0) fail("unshare");
     if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
-      fail("make / private");
+      // "/" is not a mount point (a chroot, say): nothing here can keep a
+      // mount on /run from reaching the host, so the test does not try.
+      std::string m = std::string("SKIP make / private: ") + strerror(errno);
+      (void)!write(pipefd[1], m.data(), m.size());
+      _exit(0);
     }
     if (mount("tmpfs", "/run", "tmpfs", 0, "mode=0755") != 0) fail("mount");
     mkdir("/run/systemd", 0755);
@@ -98,6 +102,7 @@ TEST(EventdJournalTest, JournaldReceivesTheStructuredFields) {
   int status = 0;
   waitpid(pid, &status, 0);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << got;
+  if (got.rfind("SKIP ", 0) == 0) GTEST_SKIP() << got.substr(5);
   // journald's native protocol: one NAME=value per line.
   EXPECT_THAT(got, HasSubstr("RUSTIQ_SEQ=42\n"));
   EXPECT_THAT(got, HasSubstr("RUSTIQ_ACTION=login.failed\n"));

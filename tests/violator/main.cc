@@ -28,6 +28,7 @@
 #include <string>
 
 #include "common/sandbox/confine.h"
+#include "common/sandbox/violation_record.h"
 #include "policies/testserver/policy_files.h"
 #include "policies/testserver/seccomp_policy.h"
 
@@ -165,6 +166,9 @@ int main(int argc, char** argv) {
           rustiq::sandbox::policies::TestserverSeccompPolicy());
   if (!spec.ok()) return 3;
   spec->complain = complain;
+  // As every daemon's frame does: violations also go to this file.
+  spec->violation_record_path =
+      rustiq::sandbox::ViolationRecordPath(root + "/state", "testserver");
   if (!user.empty()) {
     auto ids = rustiq::sandbox::ResolveUserAndGroup(user, group);
     if (!ids.ok()) return 3;
