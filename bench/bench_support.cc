@@ -87,6 +87,12 @@ double Median(std::vector<double> v) {
   return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+double MedianRatio(const std::vector<double>& num,
+                   const std::vector<double>& den) {
+  double d = Median(den);
+  return d > 0 ? Median(num) / d : 0;
+}
+
 double ThreadCpuMicros() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
@@ -118,6 +124,69 @@ double CpuSeconds(clockid_t clock) {
   clock_gettime(clock, &ts);
   return static_cast<double>(ts.tv_sec) +
          static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// ---------------------------------------------------------------------------
+// Child processes.
+
+absl::StatusOr<pid_t> SpawnChild(const std::string& path,
+                                 std::vector<std::string> args,
+                                 const std::string& log_path) {
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t parent = getpid();
+  fflush(stdout);
+  fflush(stderr);
+  pid_t pid = fork();
+  if (pid < 0) return absl::ErrnoToStatus(errno, "fork");
+  if (pid == 0) {
+    // Only async-signal-safe calls from here to exec.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);  // a dying parent takes the child
+    if (getppid() != parent) _exit(1);
+    int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+      dup2(fd, STDOUT_FILENO);
+      dup2(fd, STDERR_FILENO);
+      close(fd);
+    }
+    execv(path.c_str(), argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+absl::Status CheckRunning(pid_t* pid, absl::string_view who,
+                          const std::string& log_path) {
+  int status = 0;
+  if (*pid > 0 && waitpid(*pid, &status, WNOHANG) == *pid) {
+    *pid = -1;
+    return absl::UnavailableError(absl::StrCat(
+        who, " exited (status ", status, ") before serving; its log:\n",
+        Tail(ReadWholeFile(log_path), 4000)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReapChild(pid_t pid, absl::string_view who,
+                       const std::string& log_path) {
+  int status = 0;
+  absl::Time deadline = absl::Now() + absl::Seconds(5);
+  pid_t r = 0;
+  while ((r = waitpid(pid, &status, WNOHANG)) == 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  if (r == 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return absl::InternalError(absl::StrCat(who, " did not stop; killed"));
+  }
+  if (r == pid && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
+    return absl::InternalError(
+        absl::StrCat(who, " ended with status ", status, "; its log:\n",
+                     Tail(ReadWholeFile(log_path), 4000)));
+  }
+  return absl::OkStatus();
 }
 
 // ---------------------------------------------------------------------------
@@ -190,28 +259,9 @@ absl::Status Daemons::Spawn(Daemon* d, const std::string& root) {
     d->log_path = absl::StrCat(root, "/", d->name, ".log");
   std::vector<std::string> args = {d->binary, "--config", config_.source_path};
   args.insert(args.end(), d->extra_args.begin(), d->extra_args.end());
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t parent = getpid();
-  fflush(stdout);
-  fflush(stderr);
-  pid_t pid = fork();
-  if (pid < 0) return absl::ErrnoToStatus(errno, "fork");
-  if (pid == 0) {
-    // Only async-signal-safe calls from here to exec.
-    prctl(PR_SET_PDEATHSIG, SIGTERM);  // a dying parent takes the daemon
-    if (getppid() != parent) _exit(1);
-    int fd = open(d->log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd >= 0) {
-      dup2(fd, STDOUT_FILENO);
-      dup2(fd, STDERR_FILENO);
-      close(fd);
-    }
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  d->pid = pid;
+  absl::StatusOr<pid_t> pid = SpawnChild(d->binary, args, d->log_path);
+  if (!pid.ok()) return pid.status();
+  d->pid = *pid;
   daemons_.push_back(d);
   return absl::OkStatus();
 }
@@ -225,12 +275,9 @@ absl::Status Daemons::WaitServing(absl::Duration timeout) {
         absl::StrCat(config_.paths.runtime_dir, "/", d->name, ".sock");
     for (;;) {
       if (Interrupted()) return absl::CancelledError("interrupted");
-      int status = 0;
-      if (d->pid > 0 && waitpid(d->pid, &status, WNOHANG) == d->pid) {
-        d->pid = -1;
-        return absl::UnavailableError(
-            absl::StrCat(d->name, " exited (status ", status,
-                         ") before serving; its log:\n", Log(*d)));
+      if (absl::Status s = CheckRunning(&d->pid, d->name, d->log_path);
+          !s.ok()) {
+        return s;
       }
       if (access(socket.c_str(), F_OK) == 0) {
         absl::StatusOr<std::shared_ptr<grpc::Channel>> ch =
@@ -264,23 +311,7 @@ std::string Daemons::Log(const Daemon& d) {
 absl::Status Daemons::WaitStopped(Daemon* d) {
   absl::Status result = absl::OkStatus();
   if (d->pid > 0) {
-    int status = 0;
-    absl::Time deadline = absl::Now() + absl::Seconds(5);
-    pid_t r = 0;
-    while ((r = waitpid(d->pid, &status, WNOHANG)) == 0 &&
-           absl::Now() < deadline) {
-      absl::SleepFor(absl::Milliseconds(10));
-    }
-    if (r == 0) {
-      kill(d->pid, SIGKILL);
-      waitpid(d->pid, &status, 0);
-      result.Update(
-          absl::InternalError(absl::StrCat(d->name, " did not stop; killed")));
-    } else if (r == d->pid &&
-               (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
-      result.Update(absl::InternalError(absl::StrCat(
-          d->name, " ended with status ", status, "; its log:\n", Log(*d))));
-    }
+    result.Update(ReapChild(d->pid, d->name, d->log_path));
     d->pid = -1;
   }
   std::string log = ReadWholeFile(d->log_path);
@@ -328,6 +359,13 @@ std::string ConfinementOf(pid_t pid) {
   return parts.empty() ? "unknown" : absl::StrJoin(parts, ", ");
 }
 
+std::string AnnounceDaemon(const Daemon& d) {
+  std::string confinement = ConfinementOf(d.pid);
+  fprintf(stderr, "rustiq-%s: pid %d (%s)\n", d.name.c_str(), d.pid,
+          confinement.c_str());
+  return confinement;
+}
+
 absl::StatusOr<std::shared_ptr<grpc::Channel>> PrivateChannel(
     const config::StackConfig& cfg, absl::string_view caller,
     absl::string_view daemon) {
@@ -348,20 +386,20 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> PrivateChannel(
 
 namespace {
 
-class EchoWorker final : public Worker {
+class EchoWorker final : public StubWorker<EchoApi> {
  public:
   EchoWorker(std::shared_ptr<grpc::Channel> ch, std::string expected_caller)
-      : channel_(std::move(ch)),
-        stub_(EchoApi::NewStub(channel_)),
+      : StubWorker(std::move(ch)),
         expected_caller_(std::move(expected_caller)) {
     req_.set_text("x");
   }
   absl::Status Call(bool) override {
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx);
     rustiq::test::v1::EchoReply reply;
-    grpc::Status s = stub_->Echo(&ctx, req_, &reply);
-    if (!s.ok()) return absl::UnavailableError(GrpcError("Echo", s));
+    if (absl::Status s =
+            CallUnary("Echo", stub(), &EchoApi::Stub::Echo, req_, &reply);
+        !s.ok()) {
+      return s;
+    }
     if (reply.text() != "x" || reply.caller() != expected_caller_) {
       return absl::InternalError(absl::StrCat("unexpected Echo reply text=\"",
                                               reply.text(), "\" caller=\"",
@@ -371,8 +409,6 @@ class EchoWorker final : public Worker {
   }
 
  private:
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<EchoApi::Stub> stub_;
   std::string expected_caller_;
   rustiq::test::v1::EchoRequest req_;
 };
@@ -383,6 +419,19 @@ std::unique_ptr<Worker> NewEchoWorker(std::shared_ptr<grpc::Channel> channel,
                                       std::string expected_caller) {
   return std::make_unique<EchoWorker>(std::move(channel),
                                       std::move(expected_caller));
+}
+
+absl::StatusOr<std::vector<std::unique_ptr<Worker>>> NewCheckedWorkers(
+    int n,
+    const std::function<absl::StatusOr<std::unique_ptr<Worker>>(int)>& make) {
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (int i = 0; i < n; ++i) {
+    absl::StatusOr<std::unique_ptr<Worker>> w = make(i);
+    if (!w.ok()) return w.status();
+    if (absl::Status s = (*w)->Call(/*verify=*/true); !s.ok()) return s;
+    workers.push_back(*std::move(w));
+  }
+  return workers;
 }
 
 absl::StatusOr<LoadResult> RunLoad(
@@ -475,6 +524,58 @@ absl::StatusOr<LoadResult> RunLoad(
   return r;
 }
 
+CallFigures PerCall(const LoadResult& load, double server_cpu_s) {
+  const double n = static_cast<double>(load.calls);
+  CallFigures f;
+  f.p50_us = load.p50_us;
+  f.p99_us = load.p99_us;
+  f.calls_per_s = load.calls_per_s;
+  f.calls = load.calls;
+  f.server_cpu_us = server_cpu_s * 1e6 / n;
+  f.client_cpu_us = load.client_cpu_s * 1e6 / n;
+  f.foreign_cores = load.foreign_cores;
+  return f;
+}
+
+void CallCell::Add(const CallFigures& f) {
+  p50.push_back(f.p50_us);
+  p99.push_back(f.p99_us);
+  cps.push_back(f.calls_per_s);
+  server_cpu.push_back(f.server_cpu_us);
+  client_cpu.push_back(f.client_cpu_us);
+}
+
+std::string CallTableHead(absl::string_view first_column) {
+  return absl::StrCat("| ", first_column,
+                      " | threads | p50 µs | p99 µs | calls/s | server CPU "
+                      "µs/call | client CPU µs/call |\n"
+                      "|---|---:|---:|---:|---:|---:|---:|\n");
+}
+
+std::string CallTableRow(absl::string_view label, int threads,
+                         const CallCell& c, bool with_calls, bool with_server) {
+  return absl::StrFormat(
+      "| %s | %d | %.1f | %.1f | %s | %s | %.1f |\n", label, threads,
+      Median(c.p50), Median(c.p99),
+      with_calls ? absl::StrFormat("%.0f", Median(c.cps)) : std::string("–"),
+      with_server ? absl::StrFormat("%.1f", Median(c.server_cpu))
+                  : std::string("–"),
+      Median(c.client_cpu));
+}
+
+std::string QuietCheck::Summary(absl::string_view whose) const {
+  return absl::StrFormat(
+      "- quiet check: other processes used at most %.2f cores during any "
+      "kept measurement (/proc/stat busy time minus %s)",
+      max_foreign_, whose);
+}
+
+std::string QuietCheck::Repeats() const {
+  return absl::StrFormat(
+      "%d measurement(s) repeated because they used more than %.2f", redos_,
+      max_other_load_);
+}
+
 ForeignLoad::ForeignLoad(std::vector<clockid_t> clocks)
     : clocks_(std::move(clocks)) {
   Start();
@@ -549,6 +650,31 @@ std::string DateLine() {
                           absl::UTCTimeZone());
 }
 
+std::string ReportHead(absl::string_view title, absl::string_view command) {
+  return absl::StrCat("### ", title, "\n\n- command: `", command,
+                      "`\n- date: ", DateLine(), "\n- machine: ", MachineLine(),
+                      "\n");
+}
+
+std::string MachineReadable(absl::string_view intro,
+                            const std::vector<std::string>& lines) {
+  std::string out =
+      absl::StrCat("\n### Machine-readable\n\n", intro, "\n\n```text\n");
+  for (const std::string& line : lines) absl::StrAppend(&out, line, "\n");
+  return out + "```\n";
+}
+
+void PrintReport(const std::string& report) {
+  fputs(report.c_str(), stdout);
+  fflush(stdout);
+}
+
+int RunFailed(absl::string_view tool, const absl::Status& status) {
+  fprintf(stderr, "%s: %s\n", std::string(tool).c_str(),
+          status.ToString().c_str());
+  return 1;
+}
+
 std::string RatioTable::PerRound(const std::vector<double>& num,
                                  const std::vector<double>& den) {
   std::vector<std::string> parts;
@@ -561,26 +687,49 @@ std::string RatioTable::PerRound(const std::vector<double>& num,
 void RatioTable::AddRatio(absl::string_view label, absl::string_view key,
                           int threads, const std::vector<double>& num,
                           const std::vector<double>& den, double min_target) {
+  AddRatioRow(label, key, threads, num, den, /*at_most=*/false, min_target);
+}
+
+void RatioTable::AddRatioAtMost(absl::string_view label, absl::string_view key,
+                                int threads, const std::vector<double>& num,
+                                const std::vector<double>& den,
+                                double max_target) {
+  AddRatioRow(label, key, threads, num, den, /*at_most=*/true, max_target);
+}
+
+void RatioTable::AddRatioRow(absl::string_view label, absl::string_view key,
+                             int threads, const std::vector<double>& num,
+                             const std::vector<double>& den, bool at_most,
+                             double target) {
   if (num.empty() || den.empty()) return;  // a side not measured
-  double d = Median(den);
-  double v = d > 0 ? Median(num) / d : 0;
+  double v = MedianRatio(num, den);
   std::optional<bool> pass;
-  if (min_target > 0) pass = v >= min_target;
+  if (target > 0) pass = at_most ? v <= target : v >= target;
   const std::string per_round = PerRound(num, den);
   absl::StrAppend(
       &rows_,
       absl::StrFormat(
           "| %s | %d | %.3f | %s | %s | %s |\n", label, threads, v, per_round,
-          min_target > 0 ? absl::StrFormat("≥ %.2f", min_target) : "",
+          target > 0 ? absl::StrFormat("%s %.2f", at_most ? "≤" : "≥", target)
+                     : "",
           !pass.has_value() ? "(context)"
           : *pass           ? "PASS"
                             : "MISS"));
   machine_.push_back(absl::StrFormat(
       "%s ratio=%s threads=%d value=%.3f per_round=%s%s", tool_, key, threads,
       v, absl::StrReplaceAll(per_round, {{" ", ""}}),
-      pass.has_value() ? absl::StrFormat(" target=%.2f result=%s", min_target,
-                                         *pass ? "PASS" : "MISS")
-                       : ""));
+      pass.has_value()
+          ? absl::StrFormat(" target=%s%.2f result=%s", at_most ? "<=" : "",
+                            target, *pass ? "PASS" : "MISS")
+          : ""));
+}
+
+std::string RatioTable::Section(absl::string_view title,
+                                absl::string_view intro) const {
+  return absl::StrCat("\n### ", title, "\n\n", intro,
+                      "\n\n| ratio | threads | value | per round | target | "
+                      "result |\n|---|---:|---:|---|---|---|\n",
+                      rows_);
 }
 
 void RatioTable::AddTarget(absl::string_view label, absl::string_view key,

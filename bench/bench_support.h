@@ -1,12 +1,14 @@
-// What the benchmarks that drive real daemons share (keyd_bench,
-// eventd_bench): a throw-away device provisioned through keyd under a
-// temporary directory, the stack's daemons started from this build as child
-// processes (confined as they confine themselves), the measurement loop
-// (client threads with their own connections, warm-up then a measured
-// window, nearest-rank percentiles, CPU time of this process and of the
-// daemons, and the quiet check: what the rest of the machine used
-// meanwhile, from /proc/stat), and the pieces of the report (command line,
-// machine line, ratios table with targets).
+// What the benchmarks share (rpc_bench, keyd_bench, eventd_bench): child
+// processes (forked and exec'd, reaped), for those that drive real daemons a
+// throw-away device provisioned through keyd under a temporary directory and
+// the stack's daemons started from this build (confined as they confine
+// themselves), the measurement loop (client threads with their own
+// connections, warm-up then a measured window, nearest-rank percentiles, CPU
+// time of this process and of the daemons, and the quiet check: what the rest
+// of the machine used meanwhile, from /proc/stat, a measurement repeated while
+// it was busy), and the pieces of the report (command line, machine line,
+// ratios table with targets, machine-readable lines). The flags they share
+// are in bench/bench_flags.h.
 #ifndef RUSTIQ_BENCH_BENCH_SUPPORT_H_
 #define RUSTIQ_BENCH_BENCH_SUPPORT_H_
 
@@ -28,6 +30,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/config/config.h"
 
@@ -52,6 +55,20 @@ std::string Tail(const std::string& text, size_t max_bytes);
 std::string GrpcError(absl::string_view what, const grpc::Status& s);
 void SetDeadline(grpc::ClientContext* ctx);
 
+// One unary call, `stub`->`method`(request, response), with kCallDeadline; a
+// failed call is Unavailable, "<what> failed: <code> <message>".
+template <typename Stub, typename Request, typename Response>
+absl::Status CallUnary(absl::string_view what, Stub* stub,
+                       grpc::Status (Stub::*method)(grpc::ClientContext*,
+                                                    const Request&, Response*),
+                       const Request& request, Response* response) {
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  grpc::Status s = (stub->*method)(&ctx, request, response);
+  if (!s.ok()) return absl::UnavailableError(GrpcError(what, s));
+  return absl::OkStatus();
+}
+
 // Nearest-rank percentile of sorted values.
 template <typename T>
 T Percentile(const std::vector<T>& sorted, double p) {
@@ -62,6 +79,20 @@ T Percentile(const std::vector<T>& sorted, double p) {
 }
 
 double Median(std::vector<double> v);
+// median(num) / median(den); 0 when median(den) is not positive.
+double MedianRatio(const std::vector<double>& num,
+                   const std::vector<double>& den);
+
+// `items` rotated by `round`, so that over the rounds no item always runs
+// first or right after the same other one.
+template <typename T>
+std::vector<T> Rotated(const std::vector<T>& items, int round) {
+  std::vector<T> out;
+  for (size_t k = 0; k < items.size(); ++k) {
+    out.push_back(items[(static_cast<size_t>(round) + k) % items.size()]);
+  }
+  return out;
+}
 
 // CPU time of the calling thread, in µs.
 double ThreadCpuMicros();
@@ -69,6 +100,24 @@ double ThreadCpuMicros();
 double MachineBusySeconds();
 absl::StatusOr<clockid_t> ProcessCpuClock(pid_t pid);
 double CpuSeconds(clockid_t clock);
+
+// ---------------------------------------------------------------------------
+// Child processes.
+
+// Forks and execs `path` with `args` (args[0] included), its stdout and
+// stderr in `log_path`. The child makes only async-signal-safe calls before
+// exec and is sent SIGTERM when this process dies.
+absl::StatusOr<pid_t> SpawnChild(const std::string& path,
+                                 std::vector<std::string> args,
+                                 const std::string& log_path);
+// Fails, and sets *pid to -1, when child *pid has exited (before serving):
+// "<who> exited (status N) before serving; its log:\n<its log's tail>".
+absl::Status CheckRunning(pid_t* pid, absl::string_view who,
+                          const std::string& log_path);
+// Waits up to 5 s for child `pid` (sent SIGTERM) to exit, then kills it.
+// Fails when it had to be killed or ended with a status other than 0.
+absl::Status ReapChild(pid_t pid, absl::string_view who,
+                       const std::string& log_path);
 
 // ---------------------------------------------------------------------------
 // The device and the daemons.
@@ -152,6 +201,9 @@ class Daemons {
 // What /proc says of a daemon's confinement (Landlock leaves no trace there):
 // "CapEff 0000000000000000, NoNewPrivs 1, Seccomp 2".
 std::string ConfinementOf(pid_t pid);
+// Prints "rustiq-<name>: pid N (<confinement>)" to stderr and returns the
+// confinement.
+std::string AnnounceDaemon(const Daemon& d);
 
 // A channel of its own (its own connection) to `daemon` as svc/<caller>,
 // connected.
@@ -177,6 +229,25 @@ class Worker {
   // For self-timed loads, what the last Call timed.
   virtual OwnTiming LastTiming() const { return {}; }
 };
+
+// A worker with a stub of `Api` on a channel (a connection) of its own.
+template <typename Api>
+class StubWorker : public Worker {
+ protected:
+  explicit StubWorker(std::shared_ptr<grpc::Channel> channel)
+      : channel_(std::move(channel)), stub_(Api::NewStub(channel_)) {}
+  typename Api::Stub* stub() { return stub_.get(); }
+
+ private:
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<typename Api::Stub> stub_;
+};
+
+// `n` workers, make(0) to make(n - 1), each one's first call checked in full
+// (Call(true)), untimed.
+absl::StatusOr<std::vector<std::unique_ptr<Worker>>> NewCheckedWorkers(
+    int n,
+    const std::function<absl::StatusOr<std::unique_ptr<Worker>>(int)>& make);
 
 // Echo("x") on rustiq-testserver: the common/rpc layer's plain mTLS unary
 // call. Checks the text and that the server saw `expected_caller`.
@@ -216,6 +287,78 @@ absl::StatusOr<LoadResult> RunLoad(
     const std::vector<std::unique_ptr<Worker>>& workers,
     const LoadOptions& options);
 
+// A load of calls to one server, per call.
+struct CallFigures {
+  double p50_us = 0;
+  double p99_us = 0;
+  double calls_per_s = 0;
+  uint64_t calls = 0;
+  // CPU time per recorded call of the server called (all its threads) and of
+  // this process (all threads).
+  double server_cpu_us = 0;
+  double client_cpu_us = 0;
+  // CPU the rest of the machine used meanwhile, in cores.
+  double foreign_cores = 0;
+};
+
+// `load`'s figures per call; the server used `server_cpu_s` meanwhile.
+CallFigures PerCall(const LoadResult& load, double server_cpu_s);
+
+// The figures of one table cell, one per round.
+struct CallCell {
+  std::vector<double> p50, p99, cps, server_cpu, client_cpu;
+  void Add(const CallFigures& f);
+};
+
+// The head of a table of CallCells, "| <first_column> | threads | p50 µs |
+// p99 µs | calls/s | server CPU µs/call | client CPU µs/call |", and a row:
+// the medians of `c`, "–" for calls/s or server CPU where they mean nothing.
+std::string CallTableHead(absl::string_view first_column);
+std::string CallTableRow(absl::string_view label, int threads,
+                         const CallCell& c, bool with_calls = true,
+                         bool with_server = true);
+
+// The quiet check: a measurement during which other processes used more
+// than `max_other_load` cores is repeated, up to kMaxRedos times, 2 s apart
+// (<= 0 never repeats). Records what the report says of it.
+class QuietCheck {
+ public:
+  explicit QuietCheck(double max_other_load)
+      : max_other_load_(max_other_load) {}
+
+  // measure() returns an absl::StatusOr of a result with `foreign_cores`;
+  // on_redo(foreign_cores) is called before each repeat.
+  template <typename Measure, typename OnRedo>
+  auto Run(Measure measure, OnRedo on_redo) -> decltype(measure()) {
+    auto r = measure();
+    for (int redo = 0; r.ok() && max_other_load_ > 0 &&
+                       r->foreign_cores > max_other_load_ && redo < kMaxRedos;
+         ++redo) {
+      on_redo(r->foreign_cores);
+      ++redos_;
+      absl::SleepFor(absl::Seconds(2));
+      r = measure();
+    }
+    if (r.ok()) max_foreign_ = std::max(max_foreign_, r->foreign_cores);
+    return r;
+  }
+
+  // The most other processes used during a kept measurement, in cores.
+  double max_foreign() const { return max_foreign_; }
+  // How many measurements were repeated.
+  int redos() const { return redos_; }
+  // For the report: "- quiet check: other processes used at most X cores
+  // during any kept measurement (/proc/stat busy time minus <whose>)", and
+  // "N measurement(s) repeated because they used more than C".
+  std::string Summary(absl::string_view whose) const;
+  std::string Repeats() const;
+
+ private:
+  double max_other_load_;
+  double max_foreign_ = 0;
+  int redos_ = 0;
+};
+
 // The machine's busy time minus the given processes' over a window: what
 // the quiet check counts for work that is not a RunLoad.
 class ForeignLoad {
@@ -244,6 +387,17 @@ std::string CommandLine(int argc, char** argv);
 std::string MachineLine();
 // "2026-12-01 22:24 UTC", now.
 std::string DateLine();
+// The report's start: "### <title>", then a "- " line each for the
+// command, the date and the machine.
+std::string ReportHead(absl::string_view title, absl::string_view command);
+// After a blank line, "### Machine-readable" with `intro`, then `lines` in a
+// text block.
+std::string MachineReadable(absl::string_view intro,
+                            const std::vector<std::string>& lines);
+// The report to stdout, flushed.
+void PrintReport(const std::string& report);
+// Prints "<tool>: <status>" to stderr; returns 1, a failed run's exit status.
+int RunFailed(absl::string_view tool, const absl::Status& status);
 
 // Rows of a ratios table:
 //   | ratio | threads | value | per round | target | result |
@@ -257,6 +411,10 @@ class RatioTable {
   void AddRatio(absl::string_view label, absl::string_view key, int threads,
                 const std::vector<double>& num, const std::vector<double>& den,
                 double min_target);
+  // The same with a target it must not exceed (≤ `max_target`).
+  void AddRatioAtMost(absl::string_view label, absl::string_view key,
+                      int threads, const std::vector<double>& num,
+                      const std::vector<double>& den, double max_target);
   // A figure against an absolute bound: `value`, the median of
   // `per_round`, shown with `decimals` and `unit`; passes when value < bound
   // (`below`) or value >= bound.
@@ -265,14 +423,20 @@ class RatioTable {
                  absl::string_view unit, bool below, double bound);
 
   bool empty() const { return rows_.empty(); }
-  const std::string& rows() const { return rows_; }
   const std::vector<std::string>& machine_lines() const { return machine_; }
+  // After a blank line, "### <title>" with `intro`, then the table.
+  std::string Section(absl::string_view title, absl::string_view intro) const;
 
   // "1.02, 0.98, 1.10": num[i] / den[i].
   static std::string PerRound(const std::vector<double>& num,
                               const std::vector<double>& den);
 
  private:
+  // `target` > 0 makes it a target: at most (`at_most`) or at least.
+  void AddRatioRow(absl::string_view label, absl::string_view key, int threads,
+                   const std::vector<double>& num,
+                   const std::vector<double>& den, bool at_most, double target);
+
   std::string tool_;
   std::string rows_;
   std::vector<std::string> machine_;

@@ -93,6 +93,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bench/bench_flags.h"
 #include "bench/bench_support.h"
 #include "common/config/config.h"
 #include "common/merkle/checkpoint.h"
@@ -643,11 +644,12 @@ struct QuerySetup {
 // The current size and root, as GetTreeHead says.
 absl::StatusOr<std::pair<uint64_t, merkle::Hash>> CurrentHead(
     EventLogApi::Stub* stub) {
-  grpc::ClientContext ctx;
-  SetDeadline(&ctx);
   v1::GetTreeHeadResponse head;
-  grpc::Status s = stub->GetTreeHead(&ctx, {}, &head);
-  if (!s.ok()) return absl::UnavailableError(GrpcError("GetTreeHead", s));
+  if (absl::Status s = CallUnary("GetTreeHead", stub,
+                                 &EventLogApi::Stub::GetTreeHead, {}, &head);
+      !s.ok()) {
+    return s;
+  }
   absl::StatusOr<merkle::Hash> root =
       ToHash(head.current().root_hash(), "current root");
   if (!root.ok()) return root.status();
@@ -663,11 +665,13 @@ absl::Status ProveIncluded(EventLogApi::Stub* stub, uint64_t seq,
   v1::InclusionProofRequest req;
   req.set_seq(seq);
   req.set_tree_size(head->first);
-  grpc::ClientContext ctx;
-  SetDeadline(&ctx);
   v1::InclusionProof proof;
-  grpc::Status s = stub->GetInclusionProof(&ctx, req, &proof);
-  if (!s.ok()) return absl::UnavailableError(GrpcError("GetInclusionProof", s));
+  if (absl::Status s =
+          CallUnary("GetInclusionProof", stub,
+                    &EventLogApi::Stub::GetInclusionProof, req, &proof);
+      !s.ok()) {
+    return s;
+  }
   if (leaf != nullptr && proof.leaf_hash() != merkle::AsBytes(*leaf)) {
     return absl::InternalError(absl::StrCat(
         "event ", seq, ": its entry does not hash to the leaf in the tree"));
@@ -678,57 +682,50 @@ absl::Status ProveIncluded(EventLogApi::Stub* stub, uint64_t seq,
 // ---------------------------------------------------------------------------
 // Workers: appends.
 
-class AppendWorker final : public Worker {
+// Appends svc/keyd's events on a connection of its own and records each
+// event acknowledged in *acked. One Call is one unary Append or, with
+// `batch`, an AppendBatch stream of setup.messages messages of 1000 events,
+// answered once all are durable.
+class AppendWorker final : public StubWorker<EventLogApi> {
  public:
   AppendWorker(std::shared_ptr<grpc::Channel> ch, const AppendSetup& setup,
-               size_t offset, std::vector<SeqRange>* acked)
-      : channel_(std::move(ch)),
-        stub_(EventLogApi::NewStub(channel_)),
+               bool batch, size_t offset, std::vector<SeqRange>* acked)
+      : StubWorker(std::move(ch)),
         setup_(setup),
+        batch_(batch),
         next_(offset),
         acked_(acked) {}
   absl::Status Call(bool verify) override {
+    absl::Status s = batch_ ? AppendStream() : AppendOne();
+    if (!s.ok() || !verify) return s;
+    const SeqRange& last = acked_->back();
+    return ProveIncluded(stub(), last.first + last.count - 1, nullptr);
+  }
+
+ private:
+  absl::Status AppendOne() {
     const v1::AppendRequest& req = setup_.unary[next_++ % setup_.unary.size()];
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx);
     v1::AppendResponse resp;
-    grpc::Status s = stub_->Append(&ctx, req, &resp);
-    if (!s.ok()) return absl::UnavailableError(GrpcError("Append", s));
+    if (absl::Status s =
+            CallUnary("Append", stub(), &EventLogApi::Stub::Append, req, &resp);
+        !s.ok()) {
+      return s;
+    }
     if (!acked_->empty() && resp.seq() <= acked_->back().first) {
       return absl::InternalError(
           absl::StrCat("Append answered seq ", resp.seq(), " after ",
                        acked_->back().first, " on the same connection"));
     }
     acked_->push_back({resp.seq(), 1});
-    if (verify) return ProveIncluded(stub_.get(), resp.seq(), nullptr);
     return absl::OkStatus();
   }
 
- private:
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<EventLogApi::Stub> stub_;
-  const AppendSetup& setup_;
-  size_t next_;
-  std::vector<SeqRange>* acked_;
-};
-
-// One Call: a stream of setup.messages messages of 1000 events, answered
-// once all are durable.
-class BatchWorker final : public Worker {
- public:
-  BatchWorker(std::shared_ptr<grpc::Channel> ch, const AppendSetup& setup,
-              size_t offset, std::vector<SeqRange>* acked)
-      : channel_(std::move(ch)),
-        stub_(EventLogApi::NewStub(channel_)),
-        setup_(setup),
-        next_(offset),
-        acked_(acked) {}
-  absl::Status Call(bool verify) override {
+  absl::Status AppendStream() {
     grpc::ClientContext ctx;
     SetDeadline(&ctx);
     v1::AppendBatchResponse resp;
     std::unique_ptr<grpc::ClientWriter<v1::AppendBatchRequest>> writer =
-        stub_->AppendBatch(&ctx, &resp);
+        stub()->AppendBatch(&ctx, &resp);
     for (int m = 0; m < setup_.messages; ++m) {
       // A broken stream stops here; Finish() says why.
       if (!writer->Write(setup_.batches[next_++ % setup_.batches.size()])) {
@@ -756,17 +753,11 @@ class BatchWorker final : public Worker {
       }
       acked_->push_back({first, kEventsPerMessage});
     }
-    if (verify) {
-      return ProveIncluded(
-          stub_.get(), acked_->back().first + kEventsPerMessage - 1, nullptr);
-    }
     return absl::OkStatus();
   }
 
- private:
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<EventLogApi::Stub> stub_;
   const AppendSetup& setup_;
+  const bool batch_;
   size_t next_;
   std::vector<SeqRange>* acked_;
 };
@@ -774,15 +765,11 @@ class BatchWorker final : public Worker {
 // ---------------------------------------------------------------------------
 // Workers: queries and proofs on the large log.
 
-class QueryWorker final : public Worker {
+class QueryWorker final : public StubWorker<EventLogApi> {
  public:
   QueryWorker(std::shared_ptr<grpc::Channel> ch, const QuerySetup& setup, Op op,
               size_t offset)
-      : channel_(std::move(ch)),
-        stub_(EventLogApi::NewStub(channel_)),
-        setup_(setup),
-        op_(op),
-        next_(offset) {}
+      : StubWorker(std::move(ch)), setup_(setup), op_(op), next_(offset) {}
 
   absl::Status Call(bool verify) override {
     v1::QueryRequest req;
@@ -816,11 +803,12 @@ class QueryWorker final : public Worker {
       default:
         break;
     }
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx);
     v1::QueryResponse resp;
-    grpc::Status s = stub_->Query(&ctx, req, &resp);
-    if (!s.ok()) return absl::UnavailableError(GrpcError("Query", s));
+    if (absl::Status s =
+            CallUnary("Query", stub(), &EventLogApi::Stub::Query, req, &resp);
+        !s.ok()) {
+      return s;
+    }
     const int n = resp.events_size();
     auto bad = [&](absl::string_view what) {
       return absl::InternalError(absl::StrCat(OpName(op_), ": ", what, " (",
@@ -877,14 +865,12 @@ class QueryWorker final : public Worker {
       // hash to the leaf, which is in the current tree.
       const v1::Event& e = resp.events(n - 1);
       merkle::Hash leaf = merkle::LeafHash(eventd::EntryBytes(e));
-      return ProveIncluded(stub_.get(), e.seq(), &leaf);
+      return ProveIncluded(stub(), e.seq(), &leaf);
     }
     return absl::OkStatus();
   }
 
  private:
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<EventLogApi::Stub> stub_;
   const QuerySetup& setup_;
   Op op_;
   size_t next_;
@@ -892,27 +878,23 @@ class QueryWorker final : public Worker {
 
 // GetInclusionProof / GetConsistencyProof to the signed head, each reply
 // verified against its signed root.
-class ProofWorker final : public Worker {
+class ProofWorker final : public StubWorker<EventLogApi> {
  public:
   ProofWorker(std::shared_ptr<grpc::Channel> ch, const QuerySetup& setup, Op op,
               uint64_t seed)
-      : channel_(std::move(ch)),
-        stub_(EventLogApi::NewStub(channel_)),
-        setup_(setup),
-        op_(op),
-        rng_(seed) {}
+      : StubWorker(std::move(ch)), setup_(setup), op_(op), rng_(seed) {}
   absl::Status Call(bool) override {
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx);
     if (op_ == Op::kInclusion) {
       v1::InclusionProofRequest req;
       req.set_seq(std::uniform_int_distribution<uint64_t>(
           0, setup_.signed_size - 1)(rng_));
       req.set_tree_size(setup_.signed_size);
       v1::InclusionProof proof;
-      grpc::Status s = stub_->GetInclusionProof(&ctx, req, &proof);
-      if (!s.ok()) {
-        return absl::UnavailableError(GrpcError("GetInclusionProof", s));
+      if (absl::Status s =
+              CallUnary("GetInclusionProof", stub(),
+                        &EventLogApi::Stub::GetInclusionProof, req, &proof);
+          !s.ok()) {
+        return s;
       }
       if (proof.seq() != req.seq() || proof.tree_size() != req.tree_size()) {
         return absl::InternalError("GetInclusionProof: another proof");
@@ -925,9 +907,11 @@ class ProofWorker final : public Worker {
     req.set_old_size(setup_.older_heads[h].size());
     req.set_new_size(setup_.signed_size);
     v1::ConsistencyProof proof;
-    grpc::Status s = stub_->GetConsistencyProof(&ctx, req, &proof);
-    if (!s.ok()) {
-      return absl::UnavailableError(GrpcError("GetConsistencyProof", s));
+    if (absl::Status s =
+            CallUnary("GetConsistencyProof", stub(),
+                      &EventLogApi::Stub::GetConsistencyProof, req, &proof);
+        !s.ok()) {
+      return s;
     }
     if (proof.old_size() != req.old_size() ||
         proof.new_size() != req.new_size()) {
@@ -937,8 +921,6 @@ class ProofWorker final : public Worker {
   }
 
  private:
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<EventLogApi::Stub> stub_;
   const QuerySetup& setup_;
   Op op_;
   std::mt19937_64 rng_;
@@ -1101,10 +1083,11 @@ absl::StatusOr<std::unique_ptr<Worker>> NewWorker(
   switch (op) {
     case Op::kAppend:
       return std::make_unique<AppendWorker>(*std::move(ch), *phase.appends,
-                                            offset, acked);
+                                            /*batch=*/false, offset, acked);
     case Op::kBatch:
-      return std::make_unique<BatchWorker>(*std::move(ch), *phase.appends,
-                                           static_cast<size_t>(i), acked);
+      return std::make_unique<AppendWorker>(*std::move(ch), *phase.appends,
+                                            /*batch=*/true,
+                                            static_cast<size_t>(i), acked);
     case Op::kInclusion:
     case Op::kConsistency:
       return std::make_unique<ProofWorker>(*std::move(ch), *phase.queries, op,
@@ -1120,20 +1103,16 @@ absl::StatusOr<Measured> Measure(const Phase& phase, Op op, int n,
                                  absl::Duration warmup,
                                  absl::Duration measure) {
   std::vector<std::vector<SeqRange>> acked(static_cast<size_t>(n));
-  std::vector<std::unique_ptr<Worker>> workers;
-  for (int i = 0; i < n; ++i) {
-    absl::StatusOr<std::unique_ptr<Worker>> w =
-        NewWorker(phase, op, i, &acked[static_cast<size_t>(i)]);
-    if (!w.ok()) return w.status();
-    // The first call on each connection is checked in full, untimed.
-    if (absl::Status s = (*w)->Call(/*verify=*/true); !s.ok()) return s;
-    workers.push_back(*std::move(w));
-  }
-  LoadOptions options;
-  options.warmup = warmup;
-  options.measure = measure;
-  options.daemon_clocks = phase.clocks.all();
-  absl::StatusOr<LoadResult> load = RunLoad(workers, options);
+  // The first call on each connection is checked in full, untimed.
+  absl::StatusOr<std::vector<std::unique_ptr<Worker>>> workers =
+      NewCheckedWorkers(n, [&](int i) {
+        return NewWorker(phase, op, i, &acked[static_cast<size_t>(i)]);
+      });
+  if (!workers.ok()) return workers.status();
+  absl::StatusOr<LoadResult> load =
+      RunLoad(*workers, {.warmup = warmup,
+                         .measure = measure,
+                         .daemon_clocks = phase.clocks.all()});
   if (!load.ok()) return load.status();
   if (phase.acked != nullptr) {
     for (const std::vector<SeqRange>& a : acked) {
@@ -1162,6 +1141,14 @@ absl::StatusOr<Measured> Measure(const Phase& phase, Op op, int n,
 
 // ---------------------------------------------------------------------------
 // The limit: the same rows straight into SQLite.
+
+// Removes the SQLite file at `path` with its -wal and -shm files.
+void RemoveDatabase(const std::string& path) {
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::error_code ec;
+    std::filesystem::remove(absl::StrCat(path, suffix), ec);
+  }
+}
 
 // The SQL of the events and nodes tables and their indexes, as
 // EventStore::Open creates them (read back from a file it created).
@@ -1251,10 +1238,7 @@ absl::StatusOr<LimitResult> RunLimit(const LimitRows& rows,
                                      const std::string& schema,
                                      const std::string& path,
                                      const std::vector<clockid_t>& clocks) {
-  for (const char* suffix : {"", "-wal", "-shm"}) {
-    std::error_code ec;
-    std::filesystem::remove(absl::StrCat(path, suffix), ec);
-  }
+  RemoveDatabase(path);
   absl::StatusOr<std::unique_ptr<storage::Database>> db =
       storage::Database::Open(path, {});
   if (!db.ok()) return db.status();
@@ -1482,11 +1466,12 @@ absl::StatusOr<pki::EvpPkeyPtr> CheckpointKey(const config::StackConfig& cfg) {
   std::unique_ptr<KeysApi::Stub> keys = KeysApi::NewStub(*ch);
   v1::GetPublicKeyRequest req;
   req.set_name(eventd::kCheckpointKeyName);
-  grpc::ClientContext ctx;
-  SetDeadline(&ctx);
   v1::PublicKey pub;
-  grpc::Status s = keys->GetPublicKey(&ctx, req, &pub);
-  if (!s.ok()) return absl::UnavailableError(GrpcError("GetPublicKey", s));
+  if (absl::Status s = CallUnary("GetPublicKey", keys.get(),
+                                 &KeysApi::Stub::GetPublicKey, req, &pub);
+      !s.ok()) {
+    return s;
+  }
   const auto* p = reinterpret_cast<const unsigned char*>(pub.der().data());
   pki::EvpPkeyPtr key(
       d2i_PUBKEY(nullptr, &p, static_cast<long>(pub.der().size())));
@@ -1523,11 +1508,12 @@ absl::Status PrepareQueries(QuerySetup* q, const BuiltLog& built,
   if (!ch.ok()) return ch.status();
   std::unique_ptr<EventLogApi::Stub> stub = EventLogApi::NewStub(*ch);
   {
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx);
     v1::GetTreeHeadResponse head;
-    grpc::Status s = stub->GetTreeHead(&ctx, {}, &head);
-    if (!s.ok()) return absl::UnavailableError(GrpcError("GetTreeHead", s));
+    if (absl::Status s = CallUnary("GetTreeHead", stub.get(),
+                                   &EventLogApi::Stub::GetTreeHead, {}, &head);
+        !s.ok()) {
+      return s;
+    }
     if (!head.has_latest_signed() ||
         head.latest_signed().size() < built.events) {
       return absl::InternalError("eventd reports no signed head of the log");
@@ -1549,11 +1535,13 @@ absl::Status PrepareQueries(QuerySetup* q, const BuiltLog& built,
     v1::ListTreeHeadsRequest req;
     req.set_from_size(from);
     req.set_page_size(1000);
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx);
     v1::ListTreeHeadsResponse resp;
-    grpc::Status s = stub->ListTreeHeads(&ctx, req, &resp);
-    if (!s.ok()) return absl::UnavailableError(GrpcError("ListTreeHeads", s));
+    if (absl::Status s =
+            CallUnary("ListTreeHeads", stub.get(),
+                      &EventLogApi::Stub::ListTreeHeads, req, &resp);
+        !s.ok()) {
+      return s;
+    }
     for (const v1::TreeHead& h : resp.heads()) {
       if (absl::Status c = CheckSignedHead(h, checkpoint_key); !c.ok()) {
         return c;
@@ -1599,11 +1587,12 @@ absl::Status PrepareQueries(QuerySetup* q, const BuiltLog& built,
     req.set_newest_first(true);
     req.set_page_size(kWalkPageSize);
     req.set_page_token(token);
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx);
     v1::QueryResponse resp;
-    grpc::Status s = stub->Query(&ctx, req, &resp);
-    if (!s.ok()) return absl::UnavailableError(GrpcError("Query", s));
+    if (absl::Status s = CallUnary("Query", stub.get(),
+                                   &EventLogApi::Stub::Query, req, &resp);
+        !s.ok()) {
+      return s;
+    }
     if (resp.events_size() != static_cast<int>(kWalkPageSize) ||
         resp.next_page_token().empty()) {
       return absl::InternalError("the walk through the log ended early");
@@ -1625,12 +1614,12 @@ absl::Status PrepareQueries(QuerySetup* q, const BuiltLog& built,
     v1::InclusionProofRequest req;
     req.set_seq(seqs(rng));
     req.set_tree_size(q->signed_size);
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx);
     v1::InclusionProof proof;
-    grpc::Status s = stub->GetInclusionProof(&ctx, req, &proof);
-    if (!s.ok()) {
-      return absl::UnavailableError(GrpcError("GetInclusionProof", s));
+    if (absl::Status s =
+            CallUnary("GetInclusionProof", stub.get(),
+                      &EventLogApi::Stub::GetInclusionProof, req, &proof);
+        !s.ok()) {
+      return s;
     }
     if (absl::Status c = CheckInclusion(proof, q->signed_root); !c.ok()) {
       return c;
@@ -1643,12 +1632,12 @@ absl::Status PrepareQueries(QuerySetup* q, const BuiltLog& built,
     v1::ConsistencyProofRequest req;
     req.set_old_size(q->older_heads[h].size());
     req.set_new_size(q->signed_size);
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx);
     v1::ConsistencyProof proof;
-    grpc::Status s = stub->GetConsistencyProof(&ctx, req, &proof);
-    if (!s.ok()) {
-      return absl::UnavailableError(GrpcError("GetConsistencyProof", s));
+    if (absl::Status s =
+            CallUnary("GetConsistencyProof", stub.get(),
+                      &EventLogApi::Stub::GetConsistencyProof, req, &proof);
+        !s.ok()) {
+      return s;
     }
     if (absl::Status c =
             CheckConsistency(proof, q->older_roots[h], q->signed_root);
@@ -1676,16 +1665,12 @@ absl::Status PrepareQueries(QuerySetup* q, const BuiltLog& built,
 // ---------------------------------------------------------------------------
 // Flags.
 
-struct Flags {
-  double seconds = 2;
-  int rounds = 3;
-  double warmup = 0.5;
-  std::vector<int> threads = {1, 4};  // unary Append, Echo, proofs
+// `threads`: of unary Append, Echo and the proofs.
+struct Flags : RunFlags {
   std::vector<int> streams = {1, 4};
   int messages = 10;
   std::vector<int> query_threads = {1};
   uint64_t log_events = 1000000;
-  double max_other_load = 0.1;
   bool quick = false;
   bool keep = false;    // --keep: leave the run's directory in place
   std::vector<Op> ops;  // --ops: only these (empty: all)
@@ -1738,107 +1723,54 @@ constexpr char kUsage[] =
 
 absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
   Flags f;
-  std::vector<std::string> given;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    std::string name = arg, value;
-    bool has_value = false;
-    if (size_t eq = arg.find('='); eq != std::string::npos) {
-      name = arg.substr(0, eq);
-      value = arg.substr(eq + 1);
-      has_value = true;
-    }
-    if (name == "--help" || name == "-h") return absl::CancelledError("help");
-    if (name == "--quick" && !has_value) {
-      f.quick = true;
-      continue;
-    }
-    if (name == "--keep" && !has_value) {
-      f.keep = true;
-      continue;
-    }
-    static constexpr std::array<absl::string_view, 14> kValued = {
-        "--seconds",        "--rounds",     "--warmup",
-        "--threads",        "--streams",    "--messages",
-        "--query-threads",  "--log-events", "--sections",
-        "--max-other-load", "--keyd",       "--eventd",
-        "--testserver",     "--ops"};
-    if (std::find(kValued.begin(), kValued.end(), name) == kValued.end()) {
-      return absl::InvalidArgumentError(absl::StrCat("unknown flag ", name));
-    }
-    if (!has_value) {
-      if (i + 1 >= argc) {
-        return absl::InvalidArgumentError(absl::StrCat(name, " needs a value"));
-      }
-      value = argv[++i];
-    }
-    given.push_back(name);
-    auto ints = [&](std::vector<int>* out, int max) {
-      out->clear();
-      bool ok = true;
-      for (absl::string_view t : absl::StrSplit(value, ',')) {
-        int n = 0;
-        ok = ok && absl::SimpleAtoi(t, &n) && n > 0 && n <= max;
-        out->push_back(n);
-      }
-      return ok;
-    };
-    bool ok = true;
-    if (name == "--seconds") {
-      ok = absl::SimpleAtod(value, &f.seconds) && f.seconds > 0;
-    } else if (name == "--rounds") {
-      ok = absl::SimpleAtoi(value, &f.rounds) && f.rounds > 0;
-    } else if (name == "--warmup") {
-      ok = absl::SimpleAtod(value, &f.warmup) && f.warmup >= 0;
-    } else if (name == "--threads") {
-      ok = ints(&f.threads, 16);
-    } else if (name == "--streams") {
-      ok = ints(&f.streams, 16);
-    } else if (name == "--query-threads") {
-      ok = ints(&f.query_threads, 16);
-    } else if (name == "--messages") {
-      ok = absl::SimpleAtoi(value, &f.messages) && f.messages > 0 &&
+  FlagParser parser;
+  AddRunFlags(&parser, &f, 16);
+  parser.Switch("--quick", &f.quick);
+  parser.Switch("--keep", &f.keep);
+  parser.Valued("--streams", [&f](const std::string& v) {
+    return ParseCounts(v, 16, &f.streams);
+  });
+  parser.Valued("--query-threads", [&f](const std::string& v) {
+    return ParseCounts(v, 16, &f.query_threads);
+  });
+  parser.Valued("--messages", [&f](const std::string& v) {
+    return absl::SimpleAtoi(v, &f.messages) && f.messages > 0 &&
            f.messages <= 1000;
-    } else if (name == "--log-events") {
-      ok = absl::SimpleAtoi(value, &f.log_events) && f.log_events >= 20000 &&
+  });
+  parser.Valued("--log-events", [&f](const std::string& v) {
+    return absl::SimpleAtoi(v, &f.log_events) && f.log_events >= 20000 &&
            f.log_events <= 100000000;
-    } else if (name == "--sections") {
-      f.appends = f.queries = false;
-      for (absl::string_view s : absl::StrSplit(value, ',')) {
-        if (s == "appends") {
-          f.appends = true;
-        } else if (s == "queries") {
-          f.queries = true;
-        } else {
-          ok = false;
-        }
+  });
+  parser.Valued("--sections", [&f](const std::string& v) {
+    f.appends = f.queries = false;
+    bool ok = true;
+    for (absl::string_view s : absl::StrSplit(v, ',')) {
+      if (s == "appends") {
+        f.appends = true;
+      } else if (s == "queries") {
+        f.queries = true;
+      } else {
+        ok = false;
       }
-    } else if (name == "--max-other-load") {
-      ok = absl::SimpleAtod(value, &f.max_other_load);
-    } else if (name == "--ops") {
-      for (absl::string_view o : absl::StrSplit(value, ',')) {
-        std::optional<Op> op = ParseOp(o);
-        ok = ok && op.has_value();
-        if (op.has_value()) f.ops.push_back(*op);
-      }
-    } else if (name == "--keyd") {
-      f.keyd = value;
-      ok = !value.empty();
-    } else if (name == "--eventd") {
-      f.eventd = value;
-      ok = !value.empty();
-    } else if (name == "--testserver") {
-      f.testserver = value;
-      ok = !value.empty();
     }
-    if (!ok) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("bad value for ", name, ": \"", value, "\""));
+    return ok;
+  });
+  parser.Valued("--ops", [&f](const std::string& v) {
+    bool ok = true;
+    for (absl::string_view o : absl::StrSplit(v, ',')) {
+      std::optional<Op> op = ParseOp(o);
+      ok = ok && op.has_value();
+      if (op.has_value()) f.ops.push_back(*op);
     }
-  }
+    return ok;
+  });
+  parser.NonEmpty("--keyd", &f.keyd);
+  parser.NonEmpty("--eventd", &f.eventd);
+  parser.NonEmpty("--testserver", &f.testserver);
+  if (absl::Status s = parser.Parse(argc, argv); !s.ok()) return s;
   if (f.quick) {
     auto unless_given = [&](absl::string_view name, auto apply) {
-      if (std::find(given.begin(), given.end(), name) == given.end()) apply();
+      if (!parser.Given(name)) apply();
     };
     unless_given("--rounds", [&] { f.rounds = 1; });
     unless_given("--seconds", [&] { f.seconds = 0.5; });
@@ -1900,8 +1832,7 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
   const std::string command = CommandLine(argc, argv);
   InstallStopSignals();
   auto fail = [](const absl::Status& s) {
-    fprintf(stderr, "eventd_bench: %s\n", s.ToString().c_str());
-    return 1;
+    return RunFailed("eventd_bench", s);
   };
 
   absl::StatusOr<std::unique_ptr<TempDir>> dir =
@@ -1998,15 +1929,9 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
     if (!clock.ok()) return fail(clock.status());
     *out = *clock;
   }
-  const std::string keyd_confinement = ConfinementOf(keyd.pid);
-  const std::string eventd_confinement = ConfinementOf(eventd1.pid);
-  const std::string testserver_confinement = ConfinementOf(testserver.pid);
-  fprintf(stderr, "rustiq-keyd: pid %d (%s)\n", keyd.pid,
-          keyd_confinement.c_str());
-  fprintf(stderr, "rustiq-eventd: pid %d (%s)\n", eventd1.pid,
-          eventd_confinement.c_str());
-  fprintf(stderr, "rustiq-testserver: pid %d (%s)\n", testserver.pid,
-          testserver_confinement.c_str());
+  const std::string keyd_confinement = AnnounceDaemon(keyd);
+  const std::string eventd_confinement = AnnounceDaemon(eventd1);
+  const std::string testserver_confinement = AnnounceDaemon(testserver);
   fprintf(stderr, "client: pid %d\n", getpid());
   absl::StatusOr<pki::EvpPkeyPtr> checkpoint_key = CheckpointKey(setup.config);
   if (!checkpoint_key.ok()) return fail(checkpoint_key.status());
@@ -2015,26 +1940,19 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
   const absl::Duration measure = absl::Seconds(flags.seconds);
   std::map<std::pair<Op, int>, Cell> cells;
   LimitCell limit;
-  double max_foreign = 0;
-  int redos = 0;
+  QuietCheck quiet(flags.max_other_load);
   const Clock::time_point run_start = Clock::now();
 
   // One measurement, repeated while the machine was busy.
   auto measure_item = [&](const Phase& phase, int round,
                           const Item& item) -> absl::StatusOr<Measured> {
-    absl::StatusOr<Measured> r =
-        Measure(phase, item.op, item.n, warmup, measure);
-    for (int redo = 0;
-         r.ok() && flags.max_other_load > 0 &&
-         r->foreign_cores > flags.max_other_load && redo < kMaxRedos;
-         ++redo) {
-      fprintf(
-          stderr, "round=%d/%d n=%d op=%s other_cores=%.2f: measuring again\n",
-          round + 1, flags.rounds, item.n, OpName(item.op), r->foreign_cores);
-      ++redos;
-      absl::SleepFor(absl::Seconds(2));
-      r = Measure(phase, item.op, item.n, warmup, measure);
-    }
+    absl::StatusOr<Measured> r = quiet.Run(
+        [&] { return Measure(phase, item.op, item.n, warmup, measure); },
+        [&](double cores) {
+          fprintf(stderr,
+                  "round=%d/%d n=%d op=%s other_cores=%.2f: measuring again\n",
+                  round + 1, flags.rounds, item.n, OpName(item.op), cores);
+        });
     if (!r.ok()) return r.status();
     cells[{item.op, item.n}].Add(*r);
     fprintf(stderr,
@@ -2045,17 +1963,7 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
             r->p99_us, r->calls_per_s, r->events_per_s, r->eventd_cpu_us,
             r->keyd_cpu_us, r->client_cpu_us,
             static_cast<unsigned long long>(r->calls), r->foreign_cores);
-    max_foreign = std::max(max_foreign, r->foreign_cores);
     return r;
-  };
-  // The order rotates each round so that nothing always runs first or right
-  // after the same other measurement.
-  auto rotated = [](const std::vector<Item>& items, int round) {
-    std::vector<Item> out;
-    for (size_t k = 0; k < items.size(); ++k) {
-      out.push_back(items[(static_cast<size_t>(round) + k) % items.size()]);
-    }
-    return out;
   };
 
   // Sections 1-4: appends to a fresh log, the limit, the baseline.
@@ -2078,7 +1986,7 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
     const int limit_streams = flags.streams.front();
     for (int round = 0; round < flags.rounds; ++round) {
       uint64_t batch_events = 0;
-      for (const Item& item : rotated(items, round)) {
+      for (const Item& item : Rotated(items, round)) {
         absl::StatusOr<Measured> r = measure_item(phase, round, item);
         if (!r.ok()) return fail(r.status());
         if (item.op == Op::kBatch && item.n == limit_streams) {
@@ -2093,26 +2001,19 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
           batch_events / kEventsPerMessage * kEventsPerMessage);
       LimitRows rows = MakeLimitRows(setup, rows_n);
       const std::string path = absl::StrCat(root, "/limit.db");
-      absl::StatusOr<LimitResult> lr =
-          RunLimit(rows, *schema, path, clocks.all());
-      for (int redo = 0;
-           lr.ok() && flags.max_other_load > 0 &&
-           lr->foreign_cores > flags.max_other_load && redo < kMaxRedos;
-           ++redo) {
-        fprintf(stderr,
-                "round=%d/%d op=sqlite-limit other_cores=%.2f: measuring "
-                "again\n",
-                round + 1, flags.rounds, lr->foreign_cores);
-        ++redos;
-        absl::SleepFor(absl::Seconds(2));
-        lr = RunLimit(rows, *schema, path, clocks.all());
-      }
+      absl::StatusOr<LimitResult> lr = quiet.Run(
+          [&] { return RunLimit(rows, *schema, path, clocks.all()); },
+          [&](double cores) {
+            fprintf(stderr,
+                    "round=%d/%d op=sqlite-limit other_cores=%.2f: measuring "
+                    "again\n",
+                    round + 1, flags.rounds, cores);
+          });
       if (!lr.ok()) return fail(lr.status());
       limit.eps.push_back(lr->events_per_s);
       limit.tps.push_back(lr->transactions_per_s);
       limit.cpu.push_back(lr->cpu_us_per_event);
       limit.events.push_back(static_cast<double>(lr->events));
-      max_foreign = std::max(max_foreign, lr->foreign_cores);
       fprintf(stderr,
               "eventd_bench round=%d/%d op=sqlite-limit events=%llu "
               "events_per_s=%.0f transactions_per_s=%.0f cpu_us=%.2f "
@@ -2120,10 +2021,7 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
               round + 1, flags.rounds,
               static_cast<unsigned long long>(lr->events), lr->events_per_s,
               lr->transactions_per_s, lr->cpu_us_per_event, lr->foreign_cores);
-      std::error_code rm;
-      for (const char* suffix : {"", "-wal", "-shm"}) {
-        std::filesystem::remove(absl::StrCat(path, suffix), rm);
-      }
+      RemoveDatabase(path);
     }
     appends_seconds =
         std::chrono::duration<double>(Clock::now() - run_start).count();
@@ -2171,10 +2069,7 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
   qsetup.config = &setup.config;
   std::string eventd2_confinement;
   if (flags.queries) {
-    std::error_code rm;
-    for (const char* suffix : {"", "-wal", "-shm"}) {
-      std::filesystem::remove(absl::StrCat(db_path, suffix), rm);
-    }
+    RemoveDatabase(db_path);
     fprintf(stderr, "building a log of %llu events in %s\n",
             static_cast<unsigned long long>(flags.log_events), db_path.c_str());
     absl::StatusOr<BuiltLog> b =
@@ -2221,7 +2116,7 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
     }
     items = Selected(items, flags.ops);
     for (int round = 0; round < flags.rounds; ++round) {
-      for (const Item& item : rotated(items, round)) {
+      for (const Item& item : Rotated(items, round)) {
         absl::StatusOr<Measured> r = measure_item(phase, round, item);
         if (!r.ok()) return fail(r.status());
       }
@@ -2254,13 +2149,9 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
     const Cell* c = cell(op, n);
     return c == nullptr ? empty : *c;
   };
-  std::string out;
-  absl::StrAppend(&out,
-                  "### Event log: durable appends, queries and proofs "
-                  "through rustiq-eventd\n\n");
-  absl::StrAppend(&out, "- command: `", command, "`\n");
-  absl::StrAppend(&out, "- date: ", DateLine(), "\n");
-  absl::StrAppend(&out, "- machine: ", MachineLine(), "\n");
+  std::string out = ReportHead(
+      "Event log: durable appends, queries and proofs through rustiq-eventd",
+      command);
   absl::StrAppend(
       &out,
       absl::StrFormat(
@@ -2375,17 +2266,12 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
             qsetup.consistency.size()));
   }
   absl::StrAppend(
-      &out, absl::StrFormat(
-                "- quiet check: other processes used at most %.2f cores during "
-                "any kept measurement (/proc/stat busy time minus the "
-                "benchmark's and the three daemons'); %s\n",
-                max_foreign,
-                flags.max_other_load > 0
-                    ? absl::StrFormat("%d measurement(s) repeated because they "
-                                      "used more than %.2f",
-                                      redos, flags.max_other_load)
-                    : std::string("measurements not repeated for it "
-                                  "(--max-other-load 0)")));
+      &out, quiet.Summary("the benchmark's and the three daemons'"), "; ",
+      flags.max_other_load > 0
+          ? quiet.Repeats()
+          : std::string(
+                "measurements not repeated for it (--max-other-load 0)"),
+      "\n");
   absl::StrAppend(&out, absl::StrFormat("- duration: %.0f s (appends %.0f s)\n",
                                         total_seconds, appends_seconds));
 
@@ -2606,36 +2492,28 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
   if (!ratios.empty()) {
     absl::StrAppend(
         &out,
-        "\n### Ratios and targets\n\n"
-        "From the medians above; \"per round\" lists the same figure within "
-        "each round, to show the noise. \"threads\" is clients or streams. "
-        "Targets: a single unary Append at 1 client with p99 < 2 ms; "
-        "≥ 50,000 durable events per second through AppendBatch.\n\n"
-        "| ratio | threads | value | per round | target | result |\n"
-        "|---|---:|---:|---|---|---|\n",
-        ratios.rows());
+        ratios.Section(
+            "Ratios and targets",
+            "From the medians above; \"per round\" lists the same figure "
+            "within each round, to show the noise. \"threads\" is clients or "
+            "streams. Targets: a single unary Append at 1 client with p99 < 2 "
+            "ms; ≥ 50,000 durable events per second through AppendBatch."));
   }
-  absl::StrAppend(&out,
-                  "\n### Machine-readable\n\n"
-                  "One line per measurement (medians across rounds), per "
-                  "ratio and per target.\n\n```text\n");
-  for (const std::string& line : machine) absl::StrAppend(&out, line, "\n");
-  for (const std::string& line : ratios.machine_lines()) {
-    absl::StrAppend(&out, line, "\n");
-  }
+  machine.insert(machine.end(), ratios.machine_lines().begin(),
+                 ratios.machine_lines().end());
   if (flags.queries) {
-    absl::StrAppend(
-        &out, absl::StrFormat(
-                  "eventd_bench op=build-log events=%llu seconds=%.1f "
-                  "events_per_s=%.0f tree_heads=%llu eventd_start_s=%.2f\n",
-                  static_cast<unsigned long long>(built.events), built.seconds,
-                  built.events_per_s,
-                  static_cast<unsigned long long>(built.tree_heads),
-                  eventd2_start_s));
+    machine.push_back(absl::StrFormat(
+        "eventd_bench op=build-log events=%llu seconds=%.1f "
+        "events_per_s=%.0f tree_heads=%llu eventd_start_s=%.2f",
+        static_cast<unsigned long long>(built.events), built.seconds,
+        built.events_per_s, static_cast<unsigned long long>(built.tree_heads),
+        eventd2_start_s));
   }
-  absl::StrAppend(&out, "```\n");
-  fputs(out.c_str(), stdout);
-  fflush(stdout);
+  absl::StrAppend(
+      &out, MachineReadable("One line per measurement (medians across rounds), "
+                            "per ratio and per target.",
+                            machine));
+  PrintReport(out);
   return 0;
 }
 
@@ -2645,14 +2523,6 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
 int main(int argc, char** argv) {
   using namespace rustiq::bench;  // NOLINT(build/namespaces)
   absl::StatusOr<Flags> flags = ParseFlags(argc, argv);
-  if (!flags.ok()) {
-    if (absl::IsCancelled(flags.status())) {
-      fputs(kUsage, stdout);
-      return 0;
-    }
-    fprintf(stderr, "eventd_bench: %s\n%s",
-            std::string(flags.status().message()).c_str(), kUsage);
-    return 2;
-  }
+  if (!flags.ok()) return UsageExit("eventd_bench", flags.status(), kUsage);
   return RunBenchmark(*flags, argc, argv);
 }

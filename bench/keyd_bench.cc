@@ -59,14 +59,12 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bench/bench_flags.h"
 #include "bench/bench_support.h"
 #include "common/config/config.h"
 #include "common/pki/openssl_util.h"
@@ -304,16 +302,17 @@ struct Setup {
   EvpPkeyPtr local_ed25519;
 };
 
-class HealthWorker final : public Worker {
+class HealthWorker final : public StubWorker<HealthApi> {
  public:
   explicit HealthWorker(std::shared_ptr<grpc::Channel> ch)
-      : channel_(std::move(ch)), stub_(HealthApi::NewStub(channel_)) {}
+      : StubWorker(std::move(ch)) {}
   absl::Status Call(bool) override {
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx);
     grpc::health::v1::HealthCheckResponse resp;
-    grpc::Status s = stub_->Check(&ctx, req_, &resp);
-    if (!s.ok()) return absl::UnavailableError(GrpcError("Check", s));
+    if (absl::Status s =
+            CallUnary("Check", stub(), &HealthApi::Stub::Check, req_, &resp);
+        !s.ok()) {
+      return s;
+    }
     if (resp.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
       return absl::InternalError("keyd is not SERVING");
     }
@@ -321,18 +320,13 @@ class HealthWorker final : public Worker {
   }
 
  private:
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<HealthApi::Stub> stub_;
   grpc::health::v1::HealthCheckRequest req_;
 };
 
-class SignWorker final : public Worker {
+class SignWorker final : public StubWorker<KeysApi> {
  public:
   SignWorker(std::shared_ptr<grpc::Channel> ch, const Setup& setup, Op op)
-      : channel_(std::move(ch)),
-        stub_(KeysApi::NewStub(channel_)),
-        setup_(setup),
-        op_(op) {
+      : StubWorker(std::move(ch)), setup_(setup), op_(op) {
     if (op == Op::kSignP256) {
       req_.set_name(kP256Key);
       req_.set_algorithm(v1::SIGNATURE_ALGORITHM_ECDSA_P256_SHA256);
@@ -344,11 +338,12 @@ class SignWorker final : public Worker {
     }
   }
   absl::Status Call(bool verify) override {
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx);
     v1::SignResponse resp;
-    grpc::Status s = stub_->Sign(&ctx, req_, &resp);
-    if (!s.ok()) return absl::UnavailableError(GrpcError("Sign", s));
+    if (absl::Status s =
+            CallUnary("Sign", stub(), &KeysApi::Stub::Sign, req_, &resp);
+        !s.ok()) {
+      return s;
+    }
     const std::string& sig = resp.signature();
     bool shape_ok = resp.version() == 1 &&
                     (op_ == Op::kSignP256 ? sig.size() >= 8 && sig.size() <= 72
@@ -373,45 +368,57 @@ class SignWorker final : public Worker {
   }
 
  private:
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<KeysApi::Stub> stub_;
   const Setup& setup_;
   Op op_;
   v1::SignRequest req_;
 };
 
-class SealWorker final : public Worker {
+// Keys/Unseal of `blob` (sealed under kAesKey with kSealContext).
+v1::UnsealRequest UnsealRequestFor(const std::string& blob) {
+  v1::UnsealRequest req;
+  req.set_name(kAesKey);
+  req.set_blob(blob);
+  req.set_context(kSealContext);
+  return req;
+}
+
+// The plaintext Keys/Unseal gives for `req`.
+absl::StatusOr<std::string> Unseal(KeysApi::Stub* stub,
+                                   const v1::UnsealRequest& req) {
+  v1::UnsealResponse resp;
+  if (absl::Status s =
+          CallUnary("Unseal", stub, &KeysApi::Stub::Unseal, req, &resp);
+      !s.ok()) {
+    return s;
+  }
+  return std::move(*resp.mutable_plaintext());
+}
+
+class SealWorker final : public StubWorker<KeysApi> {
  public:
   SealWorker(std::shared_ptr<grpc::Channel> ch, const Setup& setup)
-      : channel_(std::move(ch)),
-        stub_(KeysApi::NewStub(channel_)),
-        setup_(setup) {
+      : StubWorker(std::move(ch)), setup_(setup) {
     req_.set_name(kAesKey);
     req_.set_plaintext(setup.seal_payload);
     req_.set_context(kSealContext);
   }
   absl::Status Call(bool verify) override {
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx);
     v1::SealResponse resp;
-    grpc::Status s = stub_->Seal(&ctx, req_, &resp);
-    if (!s.ok()) return absl::UnavailableError(GrpcError("Seal", s));
+    if (absl::Status s =
+            CallUnary("Seal", stub(), &KeysApi::Stub::Seal, req_, &resp);
+        !s.ok()) {
+      return s;
+    }
     if (resp.blob().size() != setup_.sealed_size) {
       return absl::InternalError(
           absl::StrCat("Seal: a blob of ", resp.blob().size(),
                        " bytes, expected ", setup_.sealed_size));
     }
     if (verify) {
-      v1::UnsealRequest ureq;
-      ureq.set_name(kAesKey);
-      ureq.set_blob(resp.blob());
-      ureq.set_context(kSealContext);
-      grpc::ClientContext uctx;
-      SetDeadline(&uctx);
-      v1::UnsealResponse uresp;
-      s = stub_->Unseal(&uctx, ureq, &uresp);
-      if (!s.ok()) return absl::UnavailableError(GrpcError("Unseal", s));
-      if (uresp.plaintext() != setup_.seal_payload) {
+      absl::StatusOr<std::string> plaintext =
+          Unseal(stub(), UnsealRequestFor(resp.blob()));
+      if (!plaintext.ok()) return plaintext.status();
+      if (*plaintext != setup_.seal_payload) {
         return absl::InternalError("Seal: the blob does not open to the input");
       }
     }
@@ -419,37 +426,26 @@ class SealWorker final : public Worker {
   }
 
  private:
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<KeysApi::Stub> stub_;
   const Setup& setup_;
   v1::SealRequest req_;
 };
 
-class UnsealWorker final : public Worker {
+class UnsealWorker final : public StubWorker<KeysApi> {
  public:
   UnsealWorker(std::shared_ptr<grpc::Channel> ch, const Setup& setup)
-      : channel_(std::move(ch)),
-        stub_(KeysApi::NewStub(channel_)),
-        setup_(setup) {
-    req_.set_name(kAesKey);
-    req_.set_blob(setup.sealed_blob);
-    req_.set_context(kSealContext);
-  }
+      : StubWorker(std::move(ch)),
+        setup_(setup),
+        req_(UnsealRequestFor(setup.sealed_blob)) {}
   absl::Status Call(bool) override {
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx);
-    v1::UnsealResponse resp;
-    grpc::Status s = stub_->Unseal(&ctx, req_, &resp);
-    if (!s.ok()) return absl::UnavailableError(GrpcError("Unseal", s));
-    if (resp.plaintext() != setup_.seal_payload) {
+    absl::StatusOr<std::string> plaintext = Unseal(stub(), req_);
+    if (!plaintext.ok()) return plaintext.status();
+    if (*plaintext != setup_.seal_payload) {
       return absl::InternalError("Unseal: wrong plaintext");
     }
     return absl::OkStatus();
   }
 
  private:
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<KeysApi::Stub> stub_;
   const Setup& setup_;
   v1::UnsealRequest req_;
 };
@@ -535,13 +531,11 @@ absl::Status PrepareKeys(Setup* setup) {
     v1::CreateKeyRequest req;
     req.set_name(name);
     req.set_algorithm(algorithm);  // default policy: svc/authd alone
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx);
     v1::KeyInfo info;
-    grpc::Status s = keys->CreateKey(&ctx, req, &info);
-    if (!s.ok()) {
-      return absl::UnavailableError(
-          GrpcError(absl::StrCat("CreateKey ", name), s));
+    if (absl::Status s = CallUnary(absl::StrCat("CreateKey ", name), keys.get(),
+                                   &KeysApi::Stub::CreateKey, req, &info);
+        !s.ok()) {
+      return s;
     }
   }
   for (const auto& [name, out] :
@@ -550,13 +544,12 @@ absl::Status PrepareKeys(Setup* setup) {
                                             &setup->keyd_ed25519_pub}}) {
     v1::GetPublicKeyRequest req;
     req.set_name(name);
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx);
     v1::PublicKey pub;
-    grpc::Status s = keys->GetPublicKey(&ctx, req, &pub);
-    if (!s.ok()) {
-      return absl::UnavailableError(
-          GrpcError(absl::StrCat("GetPublicKey ", name), s));
+    if (absl::Status s =
+            CallUnary(absl::StrCat("GetPublicKey ", name), keys.get(),
+                      &KeysApi::Stub::GetPublicKey, req, &pub);
+        !s.ok()) {
+      return s;
     }
     absl::StatusOr<EvpPkeyPtr> key = PublicKeyFromDer(pub.der());
     if (!key.ok()) return key.status();
@@ -566,11 +559,12 @@ absl::Status PrepareKeys(Setup* setup) {
   seal.set_name(kAesKey);
   seal.set_plaintext(setup->seal_payload);
   seal.set_context(kSealContext);
-  grpc::ClientContext ctx;
-  SetDeadline(&ctx);
   v1::SealResponse sealed;
-  grpc::Status s = keys->Seal(&ctx, seal, &sealed);
-  if (!s.ok()) return absl::UnavailableError(GrpcError("Seal", s));
+  if (absl::Status s =
+          CallUnary("Seal", keys.get(), &KeysApi::Stub::Seal, seal, &sealed);
+      !s.ok()) {
+    return s;
+  }
   setup->sealed_blob = sealed.blob();
   setup->sealed_size = sealed.blob().size();
   return absl::OkStatus();
@@ -594,20 +588,6 @@ absl::Status PrepareLocal(Setup* setup) {
   return absl::OkStatus();
 }
 
-// Nearest-rank percentile of sorted values.
-struct OpResult {
-  double p50_us = 0;
-  double p99_us = 0;
-  double calls_per_s = 0;
-  uint64_t calls = 0;
-  // CPU time per recorded call of the daemon called (all its threads; 0 for
-  // in-process operations) and of this process (all threads).
-  double server_cpu_us = 0;
-  double client_cpu_us = 0;
-  // CPU the rest of the machine used meanwhile, in cores.
-  double foreign_cores = 0;
-};
-
 struct Clocks {
   clockid_t keyd;
   clockid_t testserver;
@@ -615,56 +595,38 @@ struct Clocks {
 
 // `threads` threads, each with its own Worker (own connection), run the
 // operation back to back: `warmup` unrecorded, then `measure` recorded.
-absl::StatusOr<OpResult> RunOp(const Setup& setup, Op op, const Clocks& clocks,
-                               int threads, absl::Duration warmup,
-                               absl::Duration measure) {
-  std::vector<std::unique_ptr<Worker>> workers;
-  for (int i = 0; i < threads; ++i) {
-    absl::StatusOr<std::unique_ptr<Worker>> w = NewWorker(setup, op);
-    if (!w.ok()) return w.status();
-    // The first call on each connection is checked in full (signature
-    // verified, seal opened) and not timed.
-    if (absl::Status s = (*w)->Call(/*verify=*/true); !s.ok()) return s;
-    workers.push_back(*std::move(w));
-  }
-  LoadOptions options;
-  options.warmup = warmup;
-  options.measure = measure;
-  options.self_timed = SelfTimed(op);
-  options.daemon_clocks = {clocks.keyd, clocks.testserver};
-  absl::StatusOr<LoadResult> load = RunLoad(workers, options);
+absl::StatusOr<CallFigures> RunOp(const Setup& setup, Op op,
+                                  const Clocks& clocks, int threads,
+                                  absl::Duration warmup,
+                                  absl::Duration measure) {
+  // The first call on each connection is checked in full (signature
+  // verified, seal opened) and not timed.
+  absl::StatusOr<std::vector<std::unique_ptr<Worker>>> workers =
+      NewCheckedWorkers(threads, [&](int) { return NewWorker(setup, op); });
+  if (!workers.ok()) return workers.status();
+  absl::StatusOr<LoadResult> load =
+      RunLoad(*workers, {.warmup = warmup,
+                         .measure = measure,
+                         .self_timed = SelfTimed(op),
+                         .daemon_clocks = {clocks.keyd, clocks.testserver}});
   if (!load.ok()) return load.status();
   const double keyd_cpu = load->daemon_cpu_s[0];
   const double ts_cpu = load->daemon_cpu_s[1];
-  const double n = static_cast<double>(load->calls);
-  OpResult r;
-  r.calls = load->calls;
-  r.p50_us = load->p50_us;
-  r.p99_us = load->p99_us;
-  r.calls_per_s = load->calls_per_s;
-  const double server_cpu =
-      op == Op::kEcho ? ts_cpu : (OnKeyd(op) ? keyd_cpu : 0.0);
-  r.server_cpu_us = server_cpu * 1e6 / n;
-  r.client_cpu_us = load->client_cpu_s * 1e6 / n;
+  CallFigures r =
+      PerCall(*load, op == Op::kEcho ? ts_cpu : (OnKeyd(op) ? keyd_cpu : 0.0));
   if (SelfTimed(op)) {
     // Calls/s would count the sleeps: left out. CPU: the signatures alone.
     r.calls_per_s = 0;
-    r.client_cpu_us = load->own_cpu_us / n;
+    r.client_cpu_us = load->own_cpu_us / static_cast<double>(load->calls);
   }
-  r.foreign_cores = load->foreign_cores;
   return r;
 }
 
 // ---------------------------------------------------------------------------
 // Flags and report.
 
-struct Flags {
-  // 16 measurements of 2.5 s per round: about 2 minutes for 3 rounds.
-  double seconds = 2;
-  int rounds = 3;
-  double warmup = 0.5;
-  std::vector<int> threads = {1, 4};
-  double max_other_load = 0.1;
+// 16 measurements of 2.5 s per round: about 2 minutes for 3 rounds.
+struct Flags : RunFlags {
   // A subset of the operations (--ops), for profiling one of them.
   std::vector<Op> ops = {kDefaultOps.begin(), kDefaultOps.end()};
   // Initialise OpenSSL's secure heap in this process as keyd does, so that
@@ -706,76 +668,26 @@ constexpr char kUsage[] =
 
 absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
   Flags f;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    std::string name = arg, value;
-    bool has_value = false;
-    if (size_t eq = arg.find('='); eq != std::string::npos) {
-      name = arg.substr(0, eq);
-      value = arg.substr(eq + 1);
-      has_value = true;
-    }
-    if (name == "--help" || name == "-h") {
-      return absl::CancelledError("help");
-    }
-    if (name == "--diagnose" && !has_value) {
-      f.diagnose = true;
-      continue;
-    }
-    if (name == "--local-secure-heap" && !has_value) {
-      f.local_secure_heap = true;
-      continue;
-    }
-    static constexpr std::array<absl::string_view, 8> kValued = {
-        "--seconds", "--rounds",     "--warmup",         "--threads",
-        "--keyd",    "--testserver", "--max-other-load", "--ops"};
-    if (std::find(kValued.begin(), kValued.end(), name) == kValued.end()) {
-      return absl::InvalidArgumentError(absl::StrCat("unknown flag ", name));
-    }
-    if (!has_value) {
-      if (i + 1 >= argc) {
-        return absl::InvalidArgumentError(absl::StrCat(name, " needs a value"));
-      }
-      value = argv[++i];
-    }
+  FlagParser parser;
+  AddRunFlags(&parser, &f, 64);
+  parser.Switch("--diagnose", &f.diagnose);
+  parser.Switch("--local-secure-heap", &f.local_secure_heap);
+  parser.Valued("--ops", [&f](const std::string& v) {
+    f.ops.clear();
     bool ok = true;
-    if (name == "--seconds") {
-      ok = absl::SimpleAtod(value, &f.seconds) && f.seconds > 0;
-    } else if (name == "--rounds") {
-      ok = absl::SimpleAtoi(value, &f.rounds) && f.rounds > 0;
-    } else if (name == "--warmup") {
-      ok = absl::SimpleAtod(value, &f.warmup) && f.warmup >= 0;
-    } else if (name == "--threads") {
-      f.threads.clear();
-      for (absl::string_view t : absl::StrSplit(value, ',')) {
-        int n = 0;
-        ok = ok && absl::SimpleAtoi(t, &n) && n > 0 && n <= 64;
-        f.threads.push_back(n);
+    for (absl::string_view o : absl::StrSplit(v, ',')) {
+      std::optional<Op> op = ParseOp(o);
+      ok = ok && op.has_value();
+      if (op.has_value() &&
+          std::find(f.ops.begin(), f.ops.end(), *op) == f.ops.end()) {
+        f.ops.push_back(*op);
       }
-    } else if (name == "--max-other-load") {
-      ok = absl::SimpleAtod(value, &f.max_other_load);
-    } else if (name == "--ops") {
-      f.ops.clear();
-      for (absl::string_view o : absl::StrSplit(value, ',')) {
-        std::optional<Op> op = ParseOp(o);
-        ok = ok && op.has_value();
-        if (op.has_value() &&
-            std::find(f.ops.begin(), f.ops.end(), *op) == f.ops.end()) {
-          f.ops.push_back(*op);
-        }
-      }
-    } else if (name == "--keyd") {
-      f.keyd = value;
-      ok = !value.empty();
-    } else if (name == "--testserver") {
-      f.testserver = value;
-      ok = !value.empty();
     }
-    if (!ok) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("bad value for ", name, ": \"", value, "\""));
-    }
-  }
+    return ok;
+  });
+  parser.NonEmpty("--keyd", &f.keyd);
+  parser.NonEmpty("--testserver", &f.testserver);
+  if (absl::Status s = parser.Parse(argc, argv); !s.ok()) return s;
   if (f.diagnose) {
     for (Op op : {Op::kIdleP256, Op::kIdleEd25519}) {
       if (std::find(f.ops.begin(), f.ops.end(), op) == f.ops.end()) {
@@ -789,18 +701,10 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
   return f;
 }
 
-struct Cell {
-  std::vector<double> p50, p99, cps, server_cpu, client_cpu;  // per round
-};
-
 int RunBenchmark(const Flags& flags, int argc, char** argv) {
   const std::string command = CommandLine(argc, argv);
   InstallStopSignals();
-
-  auto fail = [](const absl::Status& s) {
-    fprintf(stderr, "keyd_bench: %s\n", s.ToString().c_str());
-    return 1;
-  };
+  auto fail = [](const absl::Status& s) { return RunFailed("keyd_bench", s); };
 
   absl::StatusOr<std::unique_ptr<TempDir>> dir = TempDir::Create("keyd-bench");
   if (!dir.ok()) return fail(dir.status());
@@ -842,51 +746,32 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
     if (!clock.ok()) return fail(clock.status());
     *out = *clock;
   }
-  const std::string keyd_confinement = ConfinementOf(keyd.pid);
-  const std::string testserver_confinement = ConfinementOf(testserver.pid);
-  fprintf(stderr, "rustiq-keyd: pid %d (%s)\n", keyd.pid,
-          keyd_confinement.c_str());
-  fprintf(stderr, "rustiq-testserver: pid %d (%s)\n", testserver.pid,
-          testserver_confinement.c_str());
+  const std::string keyd_confinement = AnnounceDaemon(keyd);
+  const std::string testserver_confinement = AnnounceDaemon(testserver);
   fprintf(stderr, "client: pid %d\n", getpid());
   if (absl::Status s = PrepareKeys(&setup); !s.ok()) return fail(s);
 
   const absl::Duration warmup = absl::Seconds(flags.warmup);
   const absl::Duration measure = absl::Seconds(flags.seconds);
   // cells[threads index][op]
-  std::vector<std::array<Cell, kNumOps>> cells(flags.threads.size());
-  double max_foreign = 0;
-  int redos = 0;
+  std::vector<std::array<CallCell, kNumOps>> cells(flags.threads.size());
+  QuietCheck quiet(flags.max_other_load);
   for (int round = 0; round < flags.rounds; ++round) {
     for (size_t ti = 0; ti < flags.threads.size(); ++ti) {
+      const int threads = flags.threads[ti];
       // The order rotates each round so that no operation always runs first
       // or right after the same other one.
-      const std::vector<Op>& ops = flags.ops;
-      for (size_t k = 0; k < ops.size(); ++k) {
-        Op op = ops[(static_cast<size_t>(round) + k) % ops.size()];
-        const int threads = flags.threads[ti];
-        absl::StatusOr<OpResult> r =
-            RunOp(setup, op, clocks, threads, warmup, measure);
-        for (int redo = 0;
-             r.ok() && flags.max_other_load > 0 &&
-             r->foreign_cores > flags.max_other_load && redo < kMaxRedos;
-             ++redo) {
-          fprintf(stderr,
-                  "round=%d/%d threads=%d op=%s other_cores=%.2f: measuring "
-                  "again\n",
-                  round + 1, flags.rounds, threads, OpName(op),
-                  r->foreign_cores);
-          ++redos;
-          absl::SleepFor(absl::Seconds(2));
-          r = RunOp(setup, op, clocks, threads, warmup, measure);
-        }
+      for (Op op : Rotated(flags.ops, round)) {
+        absl::StatusOr<CallFigures> r = quiet.Run(
+            [&] { return RunOp(setup, op, clocks, threads, warmup, measure); },
+            [&](double cores) {
+              fprintf(stderr,
+                      "round=%d/%d threads=%d op=%s other_cores=%.2f: "
+                      "measuring again\n",
+                      round + 1, flags.rounds, threads, OpName(op), cores);
+            });
         if (!r.ok()) return fail(r.status());
-        Cell& c = cells[ti][Index(op)];
-        c.p50.push_back(r->p50_us);
-        c.p99.push_back(r->p99_us);
-        c.cps.push_back(r->calls_per_s);
-        c.server_cpu.push_back(r->server_cpu_us);
-        c.client_cpu.push_back(r->client_cpu_us);
+        cells[ti][Index(op)].Add(*r);
         fprintf(stderr,
                 "keyd_bench round=%d/%d threads=%d op=%s p50_us=%.1f "
                 "p99_us=%.1f calls_per_s=%.0f server_cpu_us=%.1f "
@@ -894,7 +779,6 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
                 round + 1, flags.rounds, threads, OpName(op), r->p50_us,
                 r->p99_us, r->calls_per_s, r->server_cpu_us, r->client_cpu_us,
                 static_cast<unsigned long long>(r->calls), r->foreign_cores);
-        max_foreign = std::max(max_foreign, r->foreign_cores);
       }
     }
   }
@@ -907,12 +791,8 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
   // to count.
   if (absl::Status s = daemons.Stop(); !s.ok()) return fail(s);
 
-  std::string out;
-  absl::StrAppend(&out,
-                  "### Keys/Sign, Seal and Unseal through rustiq-keyd\n\n");
-  absl::StrAppend(&out, "- command: `", command, "`\n");
-  absl::StrAppend(&out, "- date: ", DateLine(), "\n");
-  absl::StrAppend(&out, "- machine: ", MachineLine(), "\n");
+  std::string out =
+      ReportHead("Keys/Sign, Seal and Unseal through rustiq-keyd", command);
   absl::StrAppend(
       &out, "- daemons: rustiq-keyd (soft backend, OpenSSL secure heap ",
       secure_heap ? "on" : "OFF", "; ", keyd_confinement,
@@ -933,31 +813,14 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
           flags.rounds, flags.warmup, flags.seconds,
           flags.local_secure_heap ? "OpenSSL's secure heap (as keyd)"
                                   : "the ordinary heap"));
-  absl::StrAppend(
-      &out,
-      absl::StrFormat(
-          "- quiet check: other processes used at most %.2f cores during any "
-          "kept measurement (/proc/stat busy time minus the benchmark's and "
-          "both daemons'); %d measurement(s) repeated because they used more "
-          "than %.2f\n\n",
-          max_foreign, redos, flags.max_other_load));
-  absl::StrAppend(&out,
-                  "| operation | threads | p50 µs | p99 µs | calls/s | server "
-                  "CPU µs/call | client CPU µs/call |\n"
-                  "|---|---:|---:|---:|---:|---:|---:|\n");
+  absl::StrAppend(&out, quiet.Summary("the benchmark's and both daemons'"),
+                  "; ", quiet.Repeats(), "\n\n", CallTableHead("operation"));
   for (size_t ti = 0; ti < flags.threads.size(); ++ti) {
     for (Op op : flags.ops) {
-      const Cell& c = cells[ti][Index(op)];
-      absl::StrAppend(
-          &out,
-          absl::StrFormat(
-              "| %s | %d | %.1f | %.1f | %s | %s | %.1f |\n", OpLabel(op),
-              flags.threads[ti], Median(c.p50), Median(c.p99),
-              SelfTimed(op) ? std::string("–")
-                            : absl::StrFormat("%.0f", Median(c.cps)),
-              InProcess(op) ? std::string("–")
-                            : absl::StrFormat("%.1f", Median(c.server_cpu)),
-              Median(c.client_cpu)));
+      absl::StrAppend(&out, CallTableRow(OpLabel(op), flags.threads[ti],
+                                         cells[ti][Index(op)],
+                                         /*with_calls=*/!SelfTimed(op),
+                                         /*with_server=*/!InProcess(op)));
     }
   }
 
@@ -970,10 +833,10 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
   for (size_t ti = 0; ti < flags.threads.size(); ++ti) {
     const auto& c = cells[ti];
     const int t = flags.threads[ti];
-    const Cell& base = c[Index(Op::kEcho)];
-    const Cell& health = c[Index(Op::kHealth)];
-    const Cell& p256 = c[Index(Op::kSignP256)];
-    const Cell& ed = c[Index(Op::kSignEd25519)];
+    const CallCell& base = c[Index(Op::kEcho)];
+    const CallCell& health = c[Index(Op::kHealth)];
+    const CallCell& p256 = c[Index(Op::kSignP256)];
+    const CallCell& ed = c[Index(Op::kSignEd25519)];
     ratio_row("Sign P-256 / (base) calls/s", "sign-p256/base-calls", t,
               p256.cps, base.cps, 0.8);
     ratio_row("Sign P-256 / (base) p50 latency", "sign-p256/base-p50", t,
@@ -996,29 +859,25 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
   }
 
   if (!ratios.empty()) {
-    absl::StrAppend(
-        &out,
-        "\n### Ratios\n\n"
-        "From the medians above; \"per round\" lists the same ratio within "
-        "each round, to show the noise.\n\n"
-        "| ratio | threads | value | per round | target | result |\n"
-        "|---|---:|---:|---|---|---|\n",
-        ratios.rows());
+    absl::StrAppend(&out, ratios.Section("Ratios",
+                                         "From the medians above; \"per "
+                                         "round\" lists the same ratio within "
+                                         "each round, to show the noise."));
   }
 
   std::string where_rows;
   for (size_t ti = 0; ti < flags.threads.size(); ++ti) {
     const auto& c = cells[ti];
     auto cpu_of = [&](Op op) {
-      const Cell& cell = c[Index(op)];
+      const CallCell& cell = c[Index(op)];
       return cell.p50.empty()
                  ? std::string("")
                  : absl::StrFormat("%.1f", Median(cell.client_cpu));
     };
-    const Cell& health = c[Index(Op::kHealth)];
+    const CallCell& health = c[Index(Op::kHealth)];
     for (Op op : {Op::kEcho, Op::kHealth, Op::kSignP256, Op::kSignEd25519,
                   Op::kSeal, Op::kUnseal}) {
-      const Cell& cell = c[Index(op)];
+      const CallCell& cell = c[Index(op)];
       if (cell.p50.empty()) continue;  // not measured (--ops)
       const double server = Median(cell.server_cpu);
       const double client = Median(cell.client_cpu);
@@ -1061,30 +920,25 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
         where_rows);
   }
 
-  absl::StrAppend(&out,
-                  "\n### Machine-readable\n\n"
-                  "One line per measurement (medians across rounds) and per "
-                  "ratio.\n\n```text\n");
+  std::vector<std::string> machine;
   for (size_t ti = 0; ti < flags.threads.size(); ++ti) {
     for (Op op : flags.ops) {
-      const Cell& c = cells[ti][Index(op)];
-      absl::StrAppend(
-          &out,
-          absl::StrFormat(
-              "keyd_bench op=%s threads=%d rounds=%d seconds=%.1f "
-              "p50_us=%.1f p99_us=%.1f calls_per_s=%.0f server_cpu_us=%.1f "
-              "client_cpu_us=%.1f\n",
-              OpName(op), flags.threads[ti], flags.rounds, flags.seconds,
-              Median(c.p50), Median(c.p99), Median(c.cps), Median(c.server_cpu),
-              Median(c.client_cpu)));
+      const CallCell& c = cells[ti][Index(op)];
+      machine.push_back(absl::StrFormat(
+          "keyd_bench op=%s threads=%d rounds=%d seconds=%.1f p50_us=%.1f "
+          "p99_us=%.1f calls_per_s=%.0f server_cpu_us=%.1f client_cpu_us=%.1f",
+          OpName(op), flags.threads[ti], flags.rounds, flags.seconds,
+          Median(c.p50), Median(c.p99), Median(c.cps), Median(c.server_cpu),
+          Median(c.client_cpu)));
     }
   }
-  for (const std::string& line : ratios.machine_lines()) {
-    absl::StrAppend(&out, line, "\n");
-  }
-  absl::StrAppend(&out, "```\n");
-  fputs(out.c_str(), stdout);
-  fflush(stdout);
+  machine.insert(machine.end(), ratios.machine_lines().begin(),
+                 ratios.machine_lines().end());
+  absl::StrAppend(
+      &out, MachineReadable("One line per measurement (medians across rounds) "
+                            "and per ratio.",
+                            machine));
+  PrintReport(out);
   return 0;
 }
 
@@ -1094,14 +948,6 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
 int main(int argc, char** argv) {
   using namespace rustiq::bench;  // NOLINT(build/namespaces)
   absl::StatusOr<Flags> flags = ParseFlags(argc, argv);
-  if (!flags.ok()) {
-    if (absl::IsCancelled(flags.status())) {
-      fputs(kUsage, stdout);
-      return 0;
-    }
-    fprintf(stderr, "keyd_bench: %s\n%s",
-            std::string(flags.status().message()).c_str(), kUsage);
-    return 2;
-  }
+  if (!flags.ok()) return UsageExit("keyd_bench", flags.status(), kUsage);
   return RunBenchmark(*flags, argc, argv);
 }

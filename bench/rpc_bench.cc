@@ -21,7 +21,6 @@
 // servers' logs to files in the temporary directory. Exit status: 0 when the
 // run completed (whether or not a target was met), 1 on any error (a failed
 // call, a server that did not start, a denial), 2 on bad flags.
-#include <fcntl.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -30,48 +29,35 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 #include <grpcpp/support/channel_arguments.h>
-#include <openssl/crypto.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/utsname.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <cctype>
 #include <cerrno>
 #include <chrono>
-#include <cmath>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bench/bench_flags.h"
+#include "bench/bench_support.h"
 #include "common/audit/security_event.h"
 #include "common/identity/spiffe_id.h"
 #include "common/pki/identity_files.h"
@@ -89,7 +75,6 @@
 namespace rustiq::bench {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using EchoApi = rustiq::test::v1::Echo;
 using rustiq::test::v1::EchoReply;
 using rustiq::test::v1::EchoRequest;
@@ -97,14 +82,6 @@ using rustiq::test::v1::EchoRequest;
 constexpr char kTrustDomain[] = "bench-device";
 constexpr char kName[] = "bench";  // svc/bench serves, client/bench calls
 constexpr char kExpectedCaller[] = "client/bench";
-constexpr auto kCallDeadline = std::chrono::seconds(10);
-constexpr auto kConnectDeadline = std::chrono::seconds(10);
-constexpr int kMaxRedos = 5;
-
-// Set by SIGINT/SIGTERM in the parent: every loop stops, the run fails and
-// the normal cleanup (children, temporary directory) still happens.
-std::atomic<bool> g_interrupted{false};
-extern "C" void OnStopSignal(int) { g_interrupted.store(true); }
 
 // ---------------------------------------------------------------------------
 // Modes and the temporary directory's layout.
@@ -212,17 +189,6 @@ absl::Status WriteSmallFile(const std::string& path, absl::string_view data) {
     return absl::ErrnoToStatus(errno, absl::StrCat("cannot rename ", tmp));
   }
   return absl::OkStatus();
-}
-
-std::string ReadWholeFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string Tail(const std::string& text, size_t max_bytes) {
-  return text.size() <= max_bytes ? text : text.substr(text.size() - max_bytes);
 }
 
 // ---------------------------------------------------------------------------
@@ -350,30 +316,13 @@ class Servers {
 
   // fork + exec of /proc/self/exe; must run before gRPC is initialised here.
   absl::Status Spawn(Mode mode, const char* argv0) {
-    std::string serve = absl::StrCat("--serve=", ModeName(mode));
-    std::string root = absl::StrCat("--root=", layout_.root);
-    std::string log = layout_.LogFile(mode);
-    std::array<char*, 4> argv = {const_cast<char*>(argv0), serve.data(),
-                                 root.data(), nullptr};
-    pid_t parent = getpid();
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid < 0) return absl::ErrnoToStatus(errno, "fork");
-    if (pid == 0) {
-      // Only async-signal-safe calls from here to exec.
-      prctl(PR_SET_PDEATHSIG, SIGTERM);  // a dying parent takes the server
-      if (getppid() != parent) _exit(1);
-      int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (fd >= 0) {
-        dup2(fd, STDOUT_FILENO);
-        dup2(fd, STDERR_FILENO);
-        close(fd);
-      }
-      execv("/proc/self/exe", argv.data());
-      _exit(127);
-    }
-    pids_[Index(mode)] = pid;
+    absl::StatusOr<pid_t> pid =
+        SpawnChild("/proc/self/exe",
+                   {argv0, absl::StrCat("--serve=", ModeName(mode)),
+                    absl::StrCat("--root=", layout_.root)},
+                   layout_.LogFile(mode));
+    if (!pid.ok()) return pid.status();
+    pids_[Index(mode)] = *pid;
     spawned_.push_back(mode);
     return absl::OkStatus();
   }
@@ -383,19 +332,16 @@ class Servers {
     absl::Time deadline = absl::Now() + timeout;
     for (Mode mode : spawned_) {
       while (!std::filesystem::exists(layout_.ReadyFile(mode))) {
-        if (g_interrupted.load()) return absl::CancelledError("interrupted");
-        pid_t pid = pids_[Index(mode)];
-        int status = 0;
-        if (pid > 0 && waitpid(pid, &status, WNOHANG) == pid) {
-          pids_[Index(mode)] = -1;
-          return absl::UnavailableError(
-              absl::StrCat("server ", ModeLabel(mode), " exited (status ",
-                           status, ") before serving; its log:\n", Log(mode)));
+        if (Interrupted()) return absl::CancelledError("interrupted");
+        if (absl::Status s = CheckRunning(&pids_[Index(mode)], Who(mode),
+                                          layout_.LogFile(mode));
+            !s.ok()) {
+          return s;
         }
         if (absl::Now() > deadline) {
           return absl::DeadlineExceededError(absl::StrCat(
-              "server ", ModeLabel(mode), " did not start in ",
-              absl::FormatDuration(timeout), "; its log:\n", Log(mode)));
+              Who(mode), " did not start in ", absl::FormatDuration(timeout),
+              "; its log:\n", Log(mode)));
         }
         absl::SleepFor(absl::Milliseconds(10));
       }
@@ -419,29 +365,13 @@ class Servers {
     for (Mode mode : spawned_) {
       pid_t& pid = pids_[Index(mode)];
       if (pid <= 0) continue;
-      int status = 0;
-      absl::Time deadline = absl::Now() + absl::Seconds(5);
-      pid_t r = 0;
-      while ((r = waitpid(pid, &status, WNOHANG)) == 0 &&
-             absl::Now() < deadline) {
-        absl::SleepFor(absl::Milliseconds(10));
-      }
-      if (r == 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-        result.Update(absl::InternalError(
-            absl::StrCat("server ", ModeLabel(mode), " did not stop; killed")));
-      } else if (r == pid && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
-        result.Update(absl::InternalError(
-            absl::StrCat("server ", ModeLabel(mode), " ended with status ",
-                         status, "; its log:\n", Log(mode))));
-      }
+      result.Update(ReapChild(pid, Who(mode), layout_.LogFile(mode)));
       pid = -1;
       std::string denials = ReadWholeFile(layout_.DenialsFile(mode));
       uint64_t n = 0;
       if (absl::SimpleAtoi(absl::StripAsciiWhitespace(denials), &n) && n > 0) {
         result.Update(absl::InternalError(
-            absl::StrCat("server ", ModeLabel(mode), " recorded ", n,
+            absl::StrCat(Who(mode), " recorded ", n,
                          " security events (denials); its log:\n", Log(mode))));
       }
     }
@@ -449,32 +379,13 @@ class Servers {
   }
 
  private:
+  static std::string Who(Mode mode) {
+    return absl::StrCat("server ", ModeLabel(mode));
+  }
+
   const Layout& layout_;
   std::array<pid_t, kNumModes> pids_ = {-1, -1, -1, -1, -1};
   std::vector<Mode> spawned_;
-};
-
-// Removes the temporary directory however the run ends.
-class TempDir {
- public:
-  static absl::StatusOr<std::unique_ptr<TempDir>> Create() {
-    const char* base = getenv("TMPDIR");
-    std::string templ = absl::StrCat(
-        base != nullptr && *base != '\0' ? base : "/tmp", "/rpc-bench-XXXXXX");
-    if (mkdtemp(templ.data()) == nullptr) {
-      return absl::ErrnoToStatus(errno, absl::StrCat("mkdtemp ", templ));
-    }
-    return std::unique_ptr<TempDir>(new TempDir(templ));
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  explicit TempDir(std::string path) : path_(std::move(path)) {}
-  std::string path_;
 };
 
 // ---------------------------------------------------------------------------
@@ -523,14 +434,11 @@ class Clients {
 // One blocking Echo call; checks the answer (text, and the caller the server
 // saw: client/bench under mTLS, nobody without TLS).
 absl::Status CallEcho(Mode mode, EchoApi::Stub& stub, const EchoRequest& req) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + kCallDeadline);
   EchoReply reply;
-  grpc::Status s = stub.Echo(&ctx, req, &reply);
-  if (!s.ok()) {
-    return absl::UnavailableError(absl::StrCat(
-        ModeLabel(mode), ": Echo failed: ", static_cast<int>(s.error_code()),
-        " ", s.error_message()));
+  if (absl::Status s = CallUnary(absl::StrCat(ModeLabel(mode), ": Echo"), &stub,
+                                 &EchoApi::Stub::Echo, req, &reply);
+      !s.ok()) {
+    return s;
   }
   absl::string_view want_caller = mode == Mode::kPlain ? "" : kExpectedCaller;
   if (reply.text() != req.text() || reply.caller() != want_caller) {
@@ -541,71 +449,28 @@ absl::Status CallEcho(Mode mode, EchoApi::Stub& stub, const EchoRequest& req) {
   return absl::OkStatus();
 }
 
-// Nearest-rank percentile of sorted values.
-template <typename T>
-T Percentile(const std::vector<T>& sorted, double p) {
-  if (sorted.empty()) return T{};
-  size_t rank = static_cast<size_t>(std::ceil(p * sorted.size()));
-  rank = std::clamp<size_t>(rank, 1, sorted.size());
-  return sorted[rank - 1];
-}
-
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-struct LoadResult {
-  double p50_us = 0;
-  double p99_us = 0;
-  double calls_per_s = 0;
-  uint64_t calls = 0;
-  // CPU time per recorded call: the server process (all its threads) and
-  // this process (the client threads and gRPC's own).
-  double server_cpu_us = 0;
-  double client_cpu_us = 0;
-  // CPU the rest of the machine used meanwhile, in cores (0.5: half of one
-  // core): a check that nothing else was running.
-  double foreign_cores = 0;
-};
-
-// Busy CPU time of the whole machine (all cores), from /proc/stat.
-double MachineBusySeconds() {
-  std::ifstream in("/proc/stat");
-  std::string cpu;
-  uint64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0,
-           softirq = 0, steal = 0;
-  in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >>
-      steal;
-  return static_cast<double>(user + nice + system + irq + softirq + steal) /
-         static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-absl::StatusOr<clockid_t> ProcessCpuClock(pid_t pid) {
-  clockid_t id;
-  if (int err = clock_getcpuclockid(pid, &id); err != 0) {
-    return absl::ErrnoToStatus(err, absl::StrCat("clock_getcpuclockid ", pid));
+// CallEcho back to back on a channel of its own.
+class EchoWorker final : public StubWorker<EchoApi> {
+ public:
+  EchoWorker(std::shared_ptr<grpc::Channel> ch, Mode mode)
+      : StubWorker(std::move(ch)), mode_(mode) {
+    req_.set_text("x");
   }
-  return id;
-}
+  absl::Status Call(bool) override { return CallEcho(mode_, *stub(), req_); }
 
-double CpuSeconds(clockid_t clock) {
-  timespec ts{};
-  clock_gettime(clock, &ts);
-  return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+ private:
+  Mode mode_;
+  EchoRequest req_;
+};
 
 // `threads` threads, each with its own channel (own connection), issue
 // blocking Echo calls back to back: `warmup` unrecorded, then `measure`
 // recorded. Calls/s is the recorded calls over the recorded window.
-absl::StatusOr<LoadResult> RunLoad(const Clients& clients, Mode mode,
-                                   clockid_t server_clock, int threads,
-                                   absl::Duration warmup,
-                                   absl::Duration measure) {
-  std::vector<std::shared_ptr<grpc::Channel>> channels;
-  std::vector<std::unique_ptr<EchoApi::Stub>> stubs;
+absl::StatusOr<CallFigures> MeasureEcho(const Clients& clients, Mode mode,
+                                        clockid_t server_clock, int threads,
+                                        absl::Duration warmup,
+                                        absl::Duration measure) {
+  std::vector<std::unique_ptr<Worker>> workers;
   for (int i = 0; i < threads; ++i) {
     absl::StatusOr<std::shared_ptr<grpc::Channel>> ch =
         clients.NewChannel(mode);
@@ -615,83 +480,13 @@ absl::StatusOr<LoadResult> RunLoad(const Clients& clients, Mode mode,
       return absl::UnavailableError(
           absl::StrCat(ModeLabel(mode), ": cannot connect"));
     }
-    stubs.push_back(EchoApi::NewStub(*ch));
-    channels.push_back(*std::move(ch));
+    workers.push_back(std::make_unique<EchoWorker>(*std::move(ch), mode));
   }
-
-  const Clock::time_point start = Clock::now() + std::chrono::milliseconds(20);
-  const Clock::time_point warm_end = start + absl::ToChronoNanoseconds(warmup);
-  const Clock::time_point end = warm_end + absl::ToChronoNanoseconds(measure);
-  const size_t expected =
-      static_cast<size_t>(absl::ToDoubleSeconds(measure) * 40000) + 1024;
-
-  std::atomic<bool> failed{false};
-  std::vector<absl::Status> errors(threads);
-  std::vector<std::vector<int64_t>> latencies(threads);
-  std::vector<Clock::time_point> last_end(threads, warm_end);
-  std::vector<std::thread> workers;
-  for (int i = 0; i < threads; ++i) {
-    workers.emplace_back([&, i] {
-      latencies[i].reserve(expected);
-      EchoRequest req;
-      req.set_text("x");
-      std::this_thread::sleep_until(start);
-      while (!failed.load(std::memory_order_relaxed) &&
-             !g_interrupted.load(std::memory_order_relaxed)) {
-        Clock::time_point t0 = Clock::now();
-        if (t0 >= end) break;
-        absl::Status s = CallEcho(mode, *stubs[i], req);
-        Clock::time_point t1 = Clock::now();
-        if (!s.ok()) {
-          errors[i] = s;
-          failed.store(true);
-          break;
-        }
-        if (t0 >= warm_end) {
-          latencies[i].push_back(
-              std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0)
-                  .count());
-          last_end[i] = t1;
-        }
-      }
-    });
-  }
-  std::this_thread::sleep_until(warm_end);
-  const double server_cpu0 = CpuSeconds(server_clock);
-  const double client_cpu0 = CpuSeconds(CLOCK_PROCESS_CPUTIME_ID);
-  const double busy0 = MachineBusySeconds();
-  const Clock::time_point busy_t0 = Clock::now();
-  for (std::thread& t : workers) t.join();
-  const double server_cpu = CpuSeconds(server_clock) - server_cpu0;
-  const double client_cpu = CpuSeconds(CLOCK_PROCESS_CPUTIME_ID) - client_cpu0;
-  const double busy = MachineBusySeconds() - busy0;
-  const double busy_window =
-      std::chrono::duration<double>(Clock::now() - busy_t0).count();
-  for (const absl::Status& s : errors) {
-    if (!s.ok()) return s;
-  }
-  if (g_interrupted.load()) return absl::CancelledError("interrupted");
-
-  std::vector<int64_t> all;
-  for (const auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
-  if (all.empty()) return absl::InternalError("no calls were recorded");
-  std::sort(all.begin(), all.end());
-  Clock::time_point window_end =
-      *std::max_element(last_end.begin(), last_end.end());
-  double window_s =
-      std::chrono::duration<double>(window_end - warm_end).count();
-  LoadResult r;
-  r.calls = all.size();
-  r.p50_us = Percentile(all, 0.50) / 1000.0;
-  r.p99_us = Percentile(all, 0.99) / 1000.0;
-  r.calls_per_s = window_s > 0 ? all.size() / window_s : 0;
-  r.server_cpu_us = server_cpu * 1e6 / all.size();
-  r.client_cpu_us = client_cpu * 1e6 / all.size();
-  r.foreign_cores =
-      busy_window > 0
-          ? std::max(0.0, busy - server_cpu - client_cpu) / busy_window
-          : 0;
-  return r;
+  absl::StatusOr<LoadResult> load = RunLoad(
+      workers,
+      {.warmup = warmup, .measure = measure, .daemon_clocks = {server_clock}});
+  if (!load.ok()) return load.status();
+  return PerCall(*load, load->daemon_cpu_s[0]);
 }
 
 struct HandshakeResult {
@@ -717,7 +512,7 @@ absl::StatusOr<std::array<HandshakeResult, 3>> RunHandshakes(
   req.set_text("x");
   for (int i = 0; i < n; ++i) {
     for (int k = 0; k < 3; ++k) {
-      if (g_interrupted.load()) return absl::CancelledError("interrupted");
+      if (Interrupted()) return absl::CancelledError("interrupted");
       Mode mode = kMainModes[(i + k) % 3];
       const double client0 = CpuSeconds(CLOCK_PROCESS_CPUTIME_ID);
       const double server0 = CpuSeconds(servers[Index(mode)]);
@@ -764,16 +559,10 @@ absl::StatusOr<std::array<HandshakeResult, 3>> RunHandshakes(
 // ---------------------------------------------------------------------------
 // Flags and report.
 
-struct Flags {
-  double seconds = 3;
-  int rounds = 3;
+struct Flags : RunFlags {
+  Flags() { seconds = 3; }
   int handshakes = 200;
-  double warmup = 0.5;
-  std::vector<int> threads = {1, 4};
   bool diagnose = false;
-  // A measurement during which other processes used more than this many
-  // cores is repeated (up to kMaxRedos times); <= 0 never repeats.
-  double max_other_load = 0.1;
   std::optional<Mode> serve;
   std::string root;
 };
@@ -797,128 +586,27 @@ constexpr char kUsage[] =
 
 absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
   Flags f;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    std::string name = arg, value;
-    bool has_value = false;
-    if (size_t eq = arg.find('='); eq != std::string::npos) {
-      name = arg.substr(0, eq);
-      value = arg.substr(eq + 1);
-      has_value = true;
-    }
-    if (name == "--help" || name == "-h") {
-      return absl::CancelledError("help");
-    }
-    if (name == "--diagnose" && !has_value) {
-      f.diagnose = true;
-      continue;
-    }
-    static constexpr std::array<absl::string_view, 8> kValued = {
-        "--seconds", "--rounds", "--handshakes",     "--warmup",
-        "--threads", "--serve",  "--max-other-load", "--root"};
-    if (std::find(kValued.begin(), kValued.end(), name) == kValued.end()) {
-      return absl::InvalidArgumentError(absl::StrCat("unknown flag ", name));
-    }
-    if (!has_value) {
-      if (i + 1 >= argc) {
-        return absl::InvalidArgumentError(absl::StrCat(name, " needs a value"));
-      }
-      value = argv[++i];
-    }
-    bool ok = true;
-    if (name == "--seconds") {
-      ok = absl::SimpleAtod(value, &f.seconds) && f.seconds > 0;
-    } else if (name == "--rounds") {
-      ok = absl::SimpleAtoi(value, &f.rounds) && f.rounds > 0;
-    } else if (name == "--handshakes") {
-      ok = absl::SimpleAtoi(value, &f.handshakes) && f.handshakes > 0;
-    } else if (name == "--warmup") {
-      ok = absl::SimpleAtod(value, &f.warmup) && f.warmup >= 0;
-    } else if (name == "--threads") {
-      f.threads.clear();
-      for (absl::string_view t : absl::StrSplit(value, ',')) {
-        int n = 0;
-        ok = ok && absl::SimpleAtoi(t, &n) && n > 0 && n <= 256;
-        f.threads.push_back(n);
-      }
-    } else if (name == "--max-other-load") {
-      ok = absl::SimpleAtod(value, &f.max_other_load);
-    } else if (name == "--serve") {
-      f.serve = ParseMode(value);
-      ok = f.serve.has_value();
-    } else if (name == "--root") {
-      f.root = value;
-      ok = !value.empty();
-    } else {
-      return absl::InvalidArgumentError(absl::StrCat("unknown flag ", name));
-    }
-    if (!ok) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("bad value for ", name, ": \"", value, "\""));
-    }
-  }
+  FlagParser parser;
+  AddRunFlags(&parser, &f, 256);
+  parser.Switch("--diagnose", &f.diagnose);
+  parser.Valued("--handshakes", [&f](const std::string& v) {
+    return absl::SimpleAtoi(v, &f.handshakes) && f.handshakes > 0;
+  });
+  parser.Valued("--serve", [&f](const std::string& v) {
+    f.serve = ParseMode(v);
+    return f.serve.has_value();
+  });
+  parser.NonEmpty("--root", &f.root);
+  if (absl::Status s = parser.Parse(argc, argv); !s.ok()) return s;
   return f;
 }
 
-std::string ShellQuote(absl::string_view s) {
-  bool plain = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) ||
-           std::strchr("-_./=,:", c) != nullptr;
-  });
-  if (plain) return std::string(s);
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
-
-std::string MachineLine() {
-  std::string cpu = "unknown CPU";
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  for (std::string line; std::getline(cpuinfo, line);) {
-    if (absl::StartsWith(line, "model name")) {
-      size_t colon = line.find(':');
-      if (colon != std::string::npos) {
-        cpu = std::string(absl::StripAsciiWhitespace(line.substr(colon + 1)));
-      }
-      break;
-    }
-  }
-  std::string debian = std::string(
-      absl::StripAsciiWhitespace(ReadWholeFile("/etc/debian_version")));
-  struct utsname u {};
-  uname(&u);
-  return absl::StrCat(sysconf(_SC_NPROCESSORS_ONLN), " CPUs (", cpu,
-                      "), Debian ", debian.empty() ? "?" : debian, ", Linux ",
-                      u.release, ", gRPC ", grpc::Version(), ", ",
-                      OpenSSL_version(OPENSSL_VERSION));
-}
-
-struct Cell {
-  std::vector<double> p50, p99, cps, server_cpu, client_cpu;  // per round
-};
-
 int RunBenchmark(const Flags& flags, int argc, char** argv) {
-  std::vector<std::string> command;
-  for (int i = 0; i < argc; ++i) command.push_back(ShellQuote(argv[i]));
+  const std::string command = CommandLine(argc, argv);
+  InstallStopSignals();
+  auto fail = [](const absl::Status& s) { return RunFailed("rpc_bench", s); };
 
-  struct sigaction sa {};
-  sa.sa_handler = OnStopSignal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-
-  auto fail = [](const absl::Status& s) {
-    fprintf(stderr, "rpc_bench: %s\n", s.ToString().c_str());
-    return 1;
-  };
-
-  absl::StatusOr<std::unique_ptr<TempDir>> dir = TempDir::Create();
+  absl::StatusOr<std::unique_ptr<TempDir>> dir = TempDir::Create("rpc-bench");
   if (!dir.ok()) return fail(dir.status());
   Layout layout((*dir)->path());
 
@@ -972,48 +660,34 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
   }
 
   // cells[threads index][mode]
-  std::vector<std::array<Cell, kNumModes>> cells(flags.threads.size());
-  double max_foreign = 0;
-  int redos = 0;
+  std::vector<std::array<CallCell, kNumModes>> cells(flags.threads.size());
+  QuietCheck quiet(flags.max_other_load);
   for (int round = 0; round < flags.rounds; ++round) {
     for (size_t ti = 0; ti < flags.threads.size(); ++ti) {
+      const int threads = flags.threads[ti];
       // The order rotates each round (abc, bca, cab) so that no mode always
       // runs first or right after another.
-      for (size_t k = 0; k < modes.size(); ++k) {
-        Mode mode = modes[(round + k) % modes.size()];
-        absl::StatusOr<LoadResult> r =
-            RunLoad(clients, mode, server_clocks[Index(mode)],
-                    flags.threads[ti], warmup, measure);
-        for (int redo = 0;
-             r.ok() && flags.max_other_load > 0 &&
-             r->foreign_cores > flags.max_other_load && redo < kMaxRedos;
-             ++redo) {
-          fprintf(stderr,
-                  "round %d/%d threads=%d %-28s other processes used %.2f "
-                  "cores: measuring again\n",
-                  round + 1, flags.rounds, flags.threads[ti], ModeLabel(mode),
-                  r->foreign_cores);
-          ++redos;
-          absl::SleepFor(absl::Seconds(2));
-          r = RunLoad(clients, mode, server_clocks[Index(mode)],
-                      flags.threads[ti], warmup, measure);
-        }
+      for (Mode mode : Rotated(modes, round)) {
+        absl::StatusOr<CallFigures> r = quiet.Run(
+            [&] {
+              return MeasureEcho(clients, mode, server_clocks[Index(mode)],
+                                 threads, warmup, measure);
+            },
+            [&](double cores) {
+              fprintf(stderr,
+                      "round %d/%d threads=%d %-28s other processes used %.2f "
+                      "cores: measuring again\n",
+                      round + 1, flags.rounds, threads, ModeLabel(mode), cores);
+            });
         if (!r.ok()) return fail(r.status());
-        Cell& c = cells[ti][Index(mode)];
-        c.p50.push_back(r->p50_us);
-        c.p99.push_back(r->p99_us);
-        c.cps.push_back(r->calls_per_s);
-        c.server_cpu.push_back(r->server_cpu_us);
-        c.client_cpu.push_back(r->client_cpu_us);
+        cells[ti][Index(mode)].Add(*r);
         fprintf(stderr,
                 "round %d/%d threads=%d %-28s p50 %7.1f us  p99 %7.1f us  "
                 "%8.0f calls/s  cpu/call server %5.1f us client %5.1f us  "
                 "(%llu calls; other processes %.2f cores)\n",
-                round + 1, flags.rounds, flags.threads[ti], ModeLabel(mode),
-                r->p50_us, r->p99_us, r->calls_per_s, r->server_cpu_us,
-                r->client_cpu_us, static_cast<unsigned long long>(r->calls),
-                r->foreign_cores);
-        max_foreign = std::max(max_foreign, r->foreign_cores);
+                round + 1, flags.rounds, threads, ModeLabel(mode), r->p50_us,
+                r->p99_us, r->calls_per_s, r->server_cpu_us, r->client_cpu_us,
+                static_cast<unsigned long long>(r->calls), r->foreign_cores);
       }
     }
   }
@@ -1035,14 +709,7 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
   // table to count.
   if (absl::Status s = servers.Stop(); !s.ok()) return fail(s);
 
-  std::string out;
-  absl::StrAppend(&out, "### Unary Echo over a Unix socket\n\n");
-  absl::StrAppend(&out, "- command: `", absl::StrJoin(command, " "), "`\n");
-  absl::StrAppend(
-      &out, "- date: ",
-      absl::FormatTime("%Y-%m-%d %H:%M UTC", absl::Now(), absl::UTCTimeZone()),
-      "\n");
-  absl::StrAppend(&out, "- machine: ", MachineLine(), "\n");
+  std::string out = ReportHead("Unary Echo over a Unix socket", command);
   absl::StrAppend(
       &out,
       absl::StrFormat(
@@ -1051,27 +718,12 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
           "(request text \"x\"); each client thread has its own channel and "
           "connection; figures are the median across rounds\n",
           flags.rounds, flags.warmup, flags.seconds));
-  absl::StrAppend(
-      &out,
-      absl::StrFormat(
-          "- quiet check: other processes used at most %.2f cores during any "
-          "kept measurement (/proc/stat busy time minus the benchmark's "
-          "own); %d measurement(s) repeated because they used more than "
-          "%.2f\n\n",
-          max_foreign, redos, flags.max_other_load));
-  absl::StrAppend(&out,
-                  "| mode | threads | p50 µs | p99 µs | calls/s | server CPU "
-                  "µs/call | client CPU µs/call |\n"
-                  "|---|---:|---:|---:|---:|---:|---:|\n");
+  absl::StrAppend(&out, quiet.Summary("the benchmark's own"), "; ",
+                  quiet.Repeats(), "\n\n", CallTableHead("mode"));
   for (size_t ti = 0; ti < flags.threads.size(); ++ti) {
     for (Mode mode : modes) {
-      const Cell& c = cells[ti][Index(mode)];
-      absl::StrAppend(
-          &out,
-          absl::StrFormat("| %s | %d | %.1f | %.1f | %.0f | %.1f | %.1f |\n",
-                          ModeLabel(mode), flags.threads[ti], Median(c.p50),
-                          Median(c.p99), Median(c.cps), Median(c.server_cpu),
-                          Median(c.client_cpu)));
+      absl::StrAppend(&out, CallTableRow(ModeLabel(mode), flags.threads[ti],
+                                         cells[ti][Index(mode)]));
     }
   }
 
@@ -1101,51 +753,28 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
                         h.client_cpu_p50_us, h.server_cpu_p50_us));
   }
 
-  absl::StrAppend(&out,
-                  "\n### Ratios\n\n"
-                  "From the medians above; \"per round\" lists the same ratio "
-                  "within each round, to show the noise.\n\n"
-                  "| ratio | threads | value | per round | target | result |\n"
-                  "|---|---:|---:|---|---|---|\n");
-  auto per_round = [](const std::vector<double>& num,
-                      const std::vector<double>& den) {
-    std::vector<std::string> parts;
-    for (size_t i = 0; i < num.size() && i < den.size(); ++i) {
-      parts.push_back(
-          absl::StrFormat("%.2f", den[i] > 0 ? num[i] / den[i] : 0));
-    }
-    return absl::StrJoin(parts, ", ");
-  };
-  auto ratio_row = [&](absl::string_view name, int threads,
-                       const std::vector<double>& num,
-                       const std::vector<double>& den, absl::string_view target,
-                       std::optional<bool> pass) {
-    double d = Median(den);
-    double v = d > 0 ? Median(num) / d : 0;
-    absl::StrAppend(&out,
-                    absl::StrFormat("| %s | %d | %.3f | %s | %s | %s |\n", name,
-                                    threads, v, per_round(num, den), target,
-                                    !pass.has_value() ? "(context)"
-                                    : *pass           ? "PASS"
-                                                      : "MISS"));
-  };
+  RatioTable ratios("rpc_bench");
   for (size_t ti = 0; ti < flags.threads.size(); ++ti) {
-    const Cell& a = cells[ti][Index(Mode::kPlain)];
-    const Cell& b = cells[ti][Index(Mode::kMtls)];
-    const Cell& c = cells[ti][Index(Mode::kLayer)];
+    const CallCell& a = cells[ti][Index(Mode::kPlain)];
+    const CallCell& b = cells[ti][Index(Mode::kMtls)];
+    const CallCell& c = cells[ti][Index(Mode::kLayer)];
     int t = flags.threads[ti];
-    double p50_ratio = Median(c.p50) / Median(b.p50);
-    double cps_ratio = Median(c.cps) / Median(b.cps);
-    ratio_row("(c)/(b) p50 latency", t, c.p50, b.p50, "≤ 1.15",
-              p50_ratio <= 1.15);
-    ratio_row("(c)/(b) calls/s", t, c.cps, b.cps, "≥ 0.85", cps_ratio >= 0.85);
-    ratio_row("(c)/(b) server CPU per call", t, c.server_cpu, b.server_cpu, "",
-              std::nullopt);
-    ratio_row("(c)/(b) client CPU per call", t, c.client_cpu, b.client_cpu, "",
-              std::nullopt);
-    ratio_row("(b)/(a) p50 latency", t, b.p50, a.p50, "", std::nullopt);
-    ratio_row("(b)/(a) calls/s", t, b.cps, a.cps, "", std::nullopt);
+    ratios.AddRatioAtMost("(c)/(b) p50 latency", "layer/mtls-p50", t, c.p50,
+                          b.p50, 1.15);
+    ratios.AddRatio("(c)/(b) calls/s", "layer/mtls-calls", t, c.cps, b.cps,
+                    0.85);
+    ratios.AddRatio("(c)/(b) server CPU per call", "layer/mtls-server-cpu", t,
+                    c.server_cpu, b.server_cpu, 0);
+    ratios.AddRatio("(c)/(b) client CPU per call", "layer/mtls-client-cpu", t,
+                    c.client_cpu, b.client_cpu, 0);
+    ratios.AddRatio("(b)/(a) p50 latency", "mtls/plain-p50", t, b.p50, a.p50,
+                    0);
+    ratios.AddRatio("(b)/(a) calls/s", "mtls/plain-calls", t, b.cps, a.cps, 0);
   }
+  absl::StrAppend(&out, ratios.Section("Ratios",
+                                       "From the medians above; \"per round\" "
+                                       "lists the same ratio within each "
+                                       "round, to show the noise."));
   if (flags.diagnose) {
     absl::StrAppend(
         &out,
@@ -1160,26 +789,21 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
         "call | client CPU per call |\n"
         "|---|---:|---:|---:|---:|---:|\n");
     for (size_t ti = 0; ti < flags.threads.size(); ++ti) {
-      const Cell& b = cells[ti][Index(Mode::kMtls)];
+      const CallCell& b = cells[ti][Index(Mode::kMtls)];
       for (Mode mode :
            {Mode::kMtlsHealth, Mode::kLayerNoHealth, Mode::kLayer}) {
-        const Cell& v = cells[ti][Index(mode)];
-        auto r = [](const std::vector<double>& num,
-                    const std::vector<double>& den) {
-          double d = Median(den);
-          return d > 0 ? Median(num) / d : 0;
-        };
+        const CallCell& v = cells[ti][Index(mode)];
         absl::StrAppend(
-            &out,
-            absl::StrFormat("| %s | %d | %.2f | %.2f | %.2f | %.2f |\n",
-                            ModeLabel(mode), flags.threads[ti], r(v.p50, b.p50),
-                            r(v.cps, b.cps), r(v.server_cpu, b.server_cpu),
-                            r(v.client_cpu, b.client_cpu)));
+            &out, absl::StrFormat("| %s | %d | %.2f | %.2f | %.2f | %.2f |\n",
+                                  ModeLabel(mode), flags.threads[ti],
+                                  MedianRatio(v.p50, b.p50),
+                                  MedianRatio(v.cps, b.cps),
+                                  MedianRatio(v.server_cpu, b.server_cpu),
+                                  MedianRatio(v.client_cpu, b.client_cpu)));
       }
     }
   }
-  fputs(out.c_str(), stdout);
-  fflush(stdout);
+  PrintReport(out);
   return 0;
 }
 
@@ -1189,15 +813,7 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
 int main(int argc, char** argv) {
   using namespace rustiq::bench;  // NOLINT(build/namespaces)
   absl::StatusOr<Flags> flags = ParseFlags(argc, argv);
-  if (!flags.ok()) {
-    if (absl::IsCancelled(flags.status())) {
-      fputs(kUsage, stdout);
-      return 0;
-    }
-    fprintf(stderr, "rpc_bench: %s\n%s",
-            std::string(flags.status().message()).c_str(), kUsage);
-    return 2;
-  }
+  if (!flags.ok()) return UsageExit("rpc_bench", flags.status(), kUsage);
   if (flags->serve.has_value()) {
     if (flags->root.empty()) {
       fprintf(stderr, "rpc_bench: --serve needs --root\n");
