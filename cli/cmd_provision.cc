@@ -21,6 +21,7 @@
 #include "common/identity/spiffe_id.h"
 #include "common/pki/identity_files.h"
 #include "common/pki/provisioner.h"
+#include "services/authd/authd_setup.h"
 #include "services/keyd/provision.h"
 
 namespace rustiq::cli {
@@ -32,7 +33,56 @@ struct DeviceArgs {
   std::vector<std::string> services;
   std::vector<std::string> clients;
   uint32_t lifetime_hours = 0;  // 0: keyd.identity_lifetime_hours
+  std::string admin_name = "admin";
+  std::string admin_password_file;  // empty: a random initial credential
 };
+
+constexpr size_t kMaxPasswordFileBytes = 1024;
+
+// The first admin's password from a file given to provisioning (one line;
+// the trailing newline is not part of it); empty without a file.
+absl::StatusOr<std::string> PasswordFromFile(const std::string& path) {
+  if (path.empty()) return std::string();
+  absl::StatusOr<std::string> text =
+      pki::ReadSmallFile(path, kMaxPasswordFileBytes);
+  if (!text.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--admin-password-file: ", text.status().message()));
+  }
+  std::string password = *std::move(text);
+  while (!password.empty() &&
+         (password.back() == '\n' || password.back() == '\r')) {
+    password.pop_back();
+  }
+  return password;
+}
+
+// Creates the device's first admin when it has no account yet: the text
+// to show (the credential, once) and its JSON. Nothing when accounts exist.
+absl::Status FirstAdmin(const config::StackConfig& cfg,
+                        const DeviceArgs& args, std::string* text,
+                        nlohmann::json* json) {
+  absl::StatusOr<std::string> password =
+      PasswordFromFile(args.admin_password_file);
+  if (!password.ok()) return password.status();
+  absl::StatusOr<authd::FirstAdmin> admin =
+      authd::ProvisionFirstAdmin(cfg, args.admin_name, *password);
+  if (absl::IsFailedPrecondition(admin.status())) return absl::OkStatus();
+  if (!admin.ok()) return admin.status();
+  (*json)["admin"] = admin->name;
+  if (admin->generated_password.empty()) {
+    *text = absl::StrCat("\n  first admin: ", admin->name,
+                         " (password from ", args.admin_password_file,
+                         "; must be changed at first login)");
+  } else {
+    (*json)["initial_admin_password"] = admin->generated_password;
+    *text = absl::StrCat(
+        "\n  first admin: ", admin->name,
+        "\n  initial password (shown once; must be changed at first login): ",
+        admin->generated_password);
+  }
+  return absl::OkStatus();
+}
 
 std::string NewDeviceId() {
   unsigned char bytes[6];
@@ -108,16 +158,44 @@ int ProvisionDevice(const GlobalOptions& global, const DeviceArgs& args) {
   std::vector<std::string> ids;
   for (const std::string& s : req.services) ids.push_back("svc/" + s);
   for (const std::string& c : req.clients) ids.push_back("client/" + c);
+  nlohmann::json json = {{"device_id", cfg->device_id},
+                         {"config", cfg->source_path},
+                         {"state_dir", cfg->paths.state_dir},
+                         {"runtime_dir", cfg->paths.runtime_dir},
+                         {"identities", ids},
+                         {"reused", exists}};
+  std::string admin_text;
+  if (absl::Status s = FirstAdmin(*cfg, args, &admin_text, &json); !s.ok()) {
+    return out.Fail(s);
+  }
   out.Result(absl::StrCat(exists ? "re-provisioned" : "provisioned", " device ",
                           cfg->device_id, "\n  config: ", cfg->source_path,
                           "\n  state:  ", cfg->paths.state_dir,
-                          "\n  identities: ", absl::StrJoin(ids, ", ")),
-             {{"device_id", cfg->device_id},
-              {"config", cfg->source_path},
-              {"state_dir", cfg->paths.state_dir},
-              {"runtime_dir", cfg->paths.runtime_dir},
-              {"identities", ids},
-              {"reused", exists}});
+                          "\n  identities: ", absl::StrJoin(ids, ", "),
+                          admin_text),
+             json);
+  return kExitOk;
+}
+
+// `provision admin`: the first admin of a provisioned device that has none.
+int ProvisionAdmin(const GlobalOptions& global, const DeviceArgs& args) {
+  Output out(global.json);
+  absl::StatusOr<config::StackConfig> cfg = global.LoadConfig();
+  if (!cfg.ok()) return out.Fail(cfg.status());
+  std::string text;
+  nlohmann::json json;
+  if (absl::Status s = FirstAdmin(*cfg, args, &text, &json); !s.ok()) {
+    return out.Fail(s);
+  }
+  if (json.empty()) {
+    return out.FailWithExitCode(
+        absl::FailedPreconditionError(
+            "the device has accounts already; an admin can create more "
+            "('rustiqctl users create') or reset a password "
+            "('rustiqctl users reset-password')"),
+        kExitFailure);
+  }
+  out.Result(absl::StrCat("created", text), json);
   return kExitOk;
 }
 
@@ -170,8 +248,28 @@ void AddProvisionCommand(CLI::App& app, const GlobalOptions& global,
                    "keyd.identity_lifetime_hours; at most "
                    "keyd.max_identity_lifetime_hours)")
       ->check(CLI::Range(1u, 24u * 365u));
+  device->add_option("--admin-name", dev->admin_name,
+                     "Name of the first admin account (default: admin)");
+  device->add_option("--admin-password-file", dev->admin_password_file,
+                     "Read the first admin's initial password from FILE "
+                     "instead of generating one (it must be changed at "
+                     "first login)");
   device->callback([&global, action, dev] {
     *action = [&global, dev] { return ProvisionDevice(global, *dev); };
+  });
+
+  auto adm = std::make_shared<DeviceArgs>();
+  CLI::App* admin = cmd->add_subcommand(
+      "admin",
+      "Create the first admin of a device that has no account (authd "
+      "stopped); prints its initial credential once");
+  admin->add_option("--name", adm->admin_name,
+                    "Account name (default: admin)");
+  admin->add_option("--password-file", adm->admin_password_file,
+                    "Read the initial password from FILE instead of "
+                    "generating one");
+  admin->callback([&global, action, adm] {
+    *action = [&global, adm] { return ProvisionAdmin(global, *adm); };
   });
 
   auto id_path = std::make_shared<std::string>();

@@ -37,6 +37,14 @@ void AddCertsCommand(CLI::App& app, const GlobalOptions& global,
                      Action* action);
 void AddEventsCommand(CLI::App& app, const GlobalOptions& global,
                       Action* action);
+// login, logout, whoami, passwd (cli/cmd_auth.cc).
+void AddAuthCommands(CLI::App& app, const GlobalOptions& global,
+                     Action* action);
+// users and roles (cli/cmd_users.cc).
+void AddUsersCommand(CLI::App& app, const GlobalOptions& global,
+                     Action* action);
+void AddRolesCommand(CLI::App& app, const GlobalOptions& global,
+                     Action* action);
 
 }  // namespace rustiq::cli
 

@@ -36,7 +36,7 @@ absl::StatusOr<DaemonConnection> Connect(const GlobalOptions& global,
       rpc::ClientOptionsForClient(*cfg, global.identity);
   // The channel's default deadline is the longest gRPC's service config
   // takes here (about 49 days): in effect none.
-  if (for_streams) options.call_deadline_ms = UINT32_MAX;
+  if (for_streams) options.call_deadline_ms = rpc::kNoDeadline;
   rpc::ChannelFactory channels(std::move(options));
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
       channels.ForDaemon(daemon);

@@ -34,6 +34,9 @@ int main(int argc, char** argv) {
   AddKeysCommand(app, global, &action);
   AddCertsCommand(app, global, &action);
   AddEventsCommand(app, global, &action);
+  AddAuthCommands(app, global, &action);
+  AddUsersCommand(app, global, &action);
+  AddRolesCommand(app, global, &action);
 
   try {
     app.parse(argc, argv);

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <sstream>
+#include <tuple>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -156,7 +157,8 @@ absl::StatusOr<StackConfig> FromTable(const toml::table& root,
                                       const std::string& origin,
                                       bool complete = true) {
   static const std::vector<std::string> kSections = {"device", "paths", "rpc",
-                                                     "log", "keyd", "eventd"};
+                                                     "log", "keyd", "eventd",
+                                                     "authd"};
   for (const auto& [k, v] : root) {
     if (std::find(kSections.begin(), kSections.end(), std::string(k.str())) ==
         kSections.end()) {
@@ -286,6 +288,28 @@ absl::StatusOr<StackConfig> FromTable(const toml::table& root,
   }
   if (s.ok()) s = eventd.ReadString("journal", &cfg.eventd.journal, JournalMode);
   if (s.ok()) s = eventd.Finish();
+  if (!s.ok()) return s;
+  AuthdConfig& a = cfg.authd;
+  SectionReader authd(root["authd"].as_table(), "authd", origin);
+  for (auto [key, value, lo, hi] : {
+           std::tuple{"argon2_memory_kib", &a.argon2_memory_kib, 8192u,
+                      1048576u},
+           std::tuple{"argon2_iterations", &a.argon2_iterations, 1u, 10u},
+           std::tuple{"argon2_parallelism", &a.argon2_parallelism, 1u, 4u},
+           std::tuple{"password_min_length", &a.password_min_length, 8u, 128u},
+           std::tuple{"token_lifetime_minutes", &a.token_lifetime_minutes, 1u,
+                      720u},
+           std::tuple{"login_delay_ms", &a.login_delay_ms, 1u, 60000u},
+           std::tuple{"login_max_delay_ms", &a.login_max_delay_ms, 1u,
+                      3600000u},
+           std::tuple{"lockout_failures", &a.lockout_failures, 1u, 100u},
+           std::tuple{"lockout_seconds", &a.lockout_seconds, 1u, 604800u},
+           std::tuple{"source_free_failures", &a.source_free_failures, 0u,
+                      10000u},
+       }) {
+    if (s.ok()) s = authd.ReadUint(key, value, lo, hi);
+  }
+  if (s.ok()) s = authd.Finish();
   if (!s.ok()) return s;
   if (complete && cfg.keyd.backend == "pkcs11" &&
       (cfg.keyd.pkcs11_module.empty() || cfg.keyd.pkcs11_pin_file.empty())) {
@@ -442,6 +466,23 @@ std::string RenderConfig(const StackConfig& c) {
            static_cast<int64_t>(c.eventd.max_batch_events)},
           {"journal", c.eventd.journal},
       });
+  const AuthdConfig& a = c.authd;
+  toml::table authd;
+  for (auto [key, value] : {
+           std::pair{"argon2_memory_kib", a.argon2_memory_kib},
+           std::pair{"argon2_iterations", a.argon2_iterations},
+           std::pair{"argon2_parallelism", a.argon2_parallelism},
+           std::pair{"password_min_length", a.password_min_length},
+           std::pair{"token_lifetime_minutes", a.token_lifetime_minutes},
+           std::pair{"login_delay_ms", a.login_delay_ms},
+           std::pair{"login_max_delay_ms", a.login_max_delay_ms},
+           std::pair{"lockout_failures", a.lockout_failures},
+           std::pair{"lockout_seconds", a.lockout_seconds},
+           std::pair{"source_free_failures", a.source_free_failures},
+       }) {
+    authd.insert_or_assign(key, static_cast<int64_t>(value));
+  }
+  root.insert_or_assign("authd", std::move(authd));
   std::ostringstream out;
   out << "# rustiq device configuration. See docs/configuration.md.\n"
       << root << "\n";

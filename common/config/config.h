@@ -85,6 +85,28 @@ struct EventdConfig {
   std::string journal = "auto";
 };
 
+// [authd]: accounts, passwords and tokens (docs/authd.md).
+struct AuthdConfig {
+  // argon2id cost of a password hash: OWASP's minimum (19 MiB, 2 passes,
+  // one lane) suits a gateway-class device; raising it slows every login
+  // and every guess alike.
+  uint32_t argon2_memory_kib = 19456;
+  uint32_t argon2_iterations = 2;
+  uint32_t argon2_parallelism = 1;
+  uint32_t password_min_length = 12;
+  // How long a token is valid; a person logs in again after it.
+  uint32_t token_lifetime_minutes = 15;
+  // Brute force: after the k-th failed login of an account, the next try is
+  // allowed after login_delay_ms * 2^(k-1) (at most login_max_delay_ms); the
+  // lockout_failures-th failure locks the account for lockout_seconds.
+  uint32_t login_delay_ms = 1000;
+  uint32_t login_max_delay_ms = 60000;
+  uint32_t lockout_failures = 5;
+  uint32_t lockout_seconds = 900;
+  // Failed logins from one client beyond this many slow that client down.
+  uint32_t source_free_failures = 10;
+};
+
 struct LogConfig {
   std::string level = "info";
 };
@@ -97,6 +119,7 @@ struct StackConfig {
   LogConfig log;
   KeydConfig keyd;
   EventdConfig eventd;
+  AuthdConfig authd;
 };
 
 // Resolves the config path: explicit flag, else $RUSTIQ_CONFIG, else the

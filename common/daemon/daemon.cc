@@ -129,12 +129,14 @@ void RecordPreviousViolation(absl::string_view daemon,
   previous.reset();
 }
 
-void ServeUntilStopped(rpc::RpcServer& server) {
-  std::thread waiter([&server] {
+void ServeUntilStopped(rpc::RpcServer& server,
+                       const std::function<void()>& before_shutdown) {
+  std::thread waiter([&server, &before_shutdown] {
     sigset_t stop = StopSignals();
     int sig = 0;
     sigwait(&stop, &sig);
     log::Info("stopping", {{"signal", sig}});
+    if (before_shutdown) before_shutdown();
     server.Shutdown(absl::Seconds(2));
   });
   server.Wait();

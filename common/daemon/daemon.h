@@ -8,6 +8,7 @@
 
 #include <signal.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -58,7 +59,10 @@ void RecordPreviousViolation(absl::string_view daemon,
                              audit::SecurityEventSink& sink);
 
 // Serves until SIGTERM or SIGINT, then shuts the server down gracefully.
-void ServeUntilStopped(rpc::RpcServer& server);
+// `before_shutdown` runs first (to end the server's long streams, which
+// would otherwise hold the shutdown for its whole grace period).
+void ServeUntilStopped(rpc::RpcServer& server,
+                       const std::function<void()>& before_shutdown = {});
 
 }  // namespace rustiq::daemon
 

@@ -13,8 +13,6 @@
 namespace rustiq::rpc {
 namespace {
 
-constexpr absl::string_view kBearerPrefix = "Bearer ";
-
 // Hostile strings (method paths, URIs) are shown truncated and escaped.
 std::string Shown(absl::string_view s) { return log::EscapeUntrusted(s, 200); }
 
@@ -135,7 +133,7 @@ absl::StatusOr<std::string> CallAuthorizer::Authorize(
 
 grpc::Status AuthorizingProcessor::Process(const InputMetadata& auth_metadata,
                                            grpc::AuthContext* context,
-                                           OutputMetadata* consumed,
+                                           OutputMetadata* /*consumed*/,
                                            OutputMetadata* /*response*/) {
   absl::string_view path;
   if (auto it = auth_metadata.find(":path"); it != auth_metadata.end()) {
@@ -149,11 +147,9 @@ grpc::Status AuthorizingProcessor::Process(const InputMetadata& auth_metadata,
   std::optional<absl::string_view> token;
   if (auto it = auth_metadata.find(kTokenMetadataKey);
       it != auth_metadata.end()) {
+    // Left in the call's metadata: handlers that act for the person get
+    // the verified claims through PersonOf(), never the raw token in logs.
     token = absl::string_view(it->second.data(), it->second.size());
-    // Consumed metadata is not passed on to the handler: the token never
-    // reaches application code (or its logs).
-    consumed->insert({std::string(kTokenMetadataKey),
-                      std::string(it->second.data(), it->second.size())});
   }
   absl::StatusOr<std::string> caller =
       authorizer_->Authorize(path, uris, token);

@@ -34,23 +34,9 @@
 #include "common/audit/security_event.h"
 #include "common/rpc/caller_limiter.h"
 #include "common/rpc/method_access.h"
+#include "common/rpc/token_verifier.h"
 
 namespace rustiq::rpc {
-
-// Call metadata carrying a person's token: "authorization: Bearer <token>".
-inline constexpr char kTokenMetadataKey[] = "authorization";
-
-// Verifies a person's token for methods that declare a permission. authd
-// provides the implementation; until then no daemon has one, and such methods
-// fail closed.
-class TokenVerifier {
- public:
-  virtual ~TokenVerifier() = default;
-  // OK when the token is valid and carries `permission`; UNAUTHENTICATED for a
-  // bad token; PERMISSION_DENIED when valid but lacking the permission.
-  virtual absl::Status CheckPermission(absl::string_view token,
-                                       absl::string_view permission) = 0;
-};
 
 class CallAuthorizer {
  public:

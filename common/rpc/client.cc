@@ -73,4 +73,11 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> ChannelFactory::Connect(
       MakeChannelCredentials(options_.tls, expected_server), args);
 }
 
+absl::StatusOr<std::shared_ptr<grpc::Channel>> RevocationChannel(
+    const config::StackConfig& config, absl::string_view daemon) {
+  ClientOptions options = ClientOptionsForService(config, daemon);
+  options.call_deadline_ms = kNoDeadline;
+  return ChannelFactory(options).ForDaemon("authd");
+}
+
 }  // namespace rustiq::rpc

@@ -37,6 +37,15 @@ ClientOptions ClientOptionsForClient(const config::StackConfig& config,
 ClientOptions ClientOptionsForService(const config::StackConfig& config,
                                       absl::string_view daemon);
 
+// Default deadline for channels that carry streams meant to last (a
+// daemon following authd's revocations, `events tail`): none.
+inline constexpr uint32_t kNoDeadline = UINT32_MAX;
+
+// A daemon's channel to authd on which it follows revoked tokens for its
+// whole life (common/auth/daemon_tokens.h): no default deadline.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> RevocationChannel(
+    const config::StackConfig& config, absl::string_view daemon);
+
 class ChannelFactory {
  public:
   explicit ChannelFactory(ClientOptions options)

@@ -11,6 +11,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/auth/daemon_tokens.h"
 #include "common/daemon/daemon.h"
 #include "common/identity/spiffe_id.h"
 #include "common/logging/log.h"
@@ -107,8 +108,19 @@ int main(int argc, char** argv) {
   daemon::RecordPreviousViolation(flags->name, sink);
 
   eventd::EventLogService service(log->get());
+  // People's tokens (events.read): the key from keyd, revocations from authd.
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> authd =
+      rustiq::rpc::RevocationChannel(*config, flags->name);
+  if (!authd.ok()) {
+    rustiq::log::Error("cannot make a channel to authd",
+                       {{"error", authd.status().message()}});
+    return 1;
+  }
+  rustiq::auth::DaemonTokens tokens(config->device_id, *keyd, *authd);
+  tokens.Start();
   auto server = rustiq::rpc::RpcServer::Start(
-      options, {rustiq::rpc::Serve<rustiq::v1::EventLog>(&service)}, &sink);
+      options, {rustiq::rpc::Serve<rustiq::v1::EventLog>(&service)}, &sink,
+      tokens.verifier());
   if (!server.ok()) {
     rustiq::log::Error("cannot start", {{"error", server.status().message()}});
     return 1;
@@ -143,6 +155,7 @@ int main(int argc, char** argv) {
     renewer->Start();
   }
   daemon::ServeUntilStopped(**server);
+  tokens.Stop();
   if (renewer != nullptr) renewer->Stop();
   // Writes what is pending and signs the final tree head.
   (*log)->Stop();

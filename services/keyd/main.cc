@@ -8,6 +8,7 @@
 
 #include "common/audit/security_event.h"
 #include "common/daemon/daemon.h"
+#include "common/auth/daemon_tokens.h"
 #include "common/events/event_log_sink.h"
 #include "common/identity/spiffe_id.h"
 #include "common/logging/log.h"
@@ -20,6 +21,7 @@
 #include "services/keyd/certificates_service.h"
 #include "services/keyd/keyd_setup.h"
 #include "services/keyd/keys_service.h"
+#include "services/keyd/local_token_key_source.h"
 #include "services/keyd/local_certificate_source.h"
 #include "services/keyd/secret_bytes.h"
 
@@ -93,11 +95,23 @@ int main(int argc, char** argv) {
       state->keys.get(),
       state->paths.master_key_is_credential ? "" : state->paths.master_key);
   keyd::CertificatesService certificates(state->ca.get(), &sink);
+  // People's tokens: keyd reads the token-signing key from its own store and
+  // follows revocations from authd like every daemon.
+  keyd::LocalTokenKeySource token_keys(state->keys.get());
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> authd =
+      rustiq::rpc::RevocationChannel(*config, flags->name);
+  if (!authd.ok()) {
+    rustiq::log::Error("cannot make a channel to authd",
+                       {{"error", authd.status().message()}});
+    return 1;
+  }
+  rustiq::auth::DaemonTokens tokens(config->device_id, &token_keys, *authd);
+  tokens.Start();
   auto server = rustiq::rpc::RpcServer::Start(
       options,
       {rustiq::rpc::Serve<rustiq::v1::Keys>(&keys),
        rustiq::rpc::Serve<rustiq::v1::Certificates>(&certificates)},
-      &sink);
+      &sink, tokens.verifier());
   if (!server.ok()) {
     rustiq::log::Error("cannot start", {{"error", server.status().message()}});
     return 1;
@@ -119,6 +133,7 @@ int main(int argc, char** argv) {
     renewer->Start();
   }
   daemon::ServeUntilStopped(**server);
+  tokens.Stop();
   if (renewer != nullptr) renewer->Stop();
   state->keys->FlushKeyUses();
   sink.Stop(kEventDrain);

@@ -63,15 +63,15 @@ using ::testing::StartsWith;
 // that nothing reached eventd.
 class TestTokens : public rpc::TokenVerifier {
  public:
-  absl::Status CheckPermission(absl::string_view token,
-                               absl::string_view permission) override {
+  absl::StatusOr<rpc::TokenClaims> Verify(absl::string_view token) override {
     ++checks_;
-    if (token == "reader") {
-      if (permission == "events.read") return absl::OkStatus();
-      return absl::PermissionDeniedError(
-          absl::StrCat("the token does not grant ", permission));
+    if (token != "reader") {
+      return absl::UnauthenticatedError("the token is not valid");
     }
-    return absl::UnauthenticatedError("the token is not valid");
+    rpc::TokenClaims claims;
+    claims.subject = "reader";
+    claims.permissions = {"events.read"};
+    return claims;
   }
   int checks() const { return checks_; }
 

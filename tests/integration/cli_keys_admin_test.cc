@@ -37,15 +37,17 @@ using ::testing::HasSubstr;
 // only keys.read, anything else is not a valid token.
 class TestTokens : public rpc::TokenVerifier {
  public:
-  absl::Status CheckPermission(absl::string_view token,
-                               absl::string_view permission) override {
-    if (token == "admin") return absl::OkStatus();
-    if (token == "reader") {
-      if (permission == "keys.read") return absl::OkStatus();
-      return absl::PermissionDeniedError(
-          absl::StrCat("the token does not grant ", permission));
+  absl::StatusOr<rpc::TokenClaims> Verify(absl::string_view token) override {
+    rpc::TokenClaims claims;
+    claims.subject = std::string(token);
+    if (token == "admin") {
+      claims.permissions = {"keys.read", "keys.manage", "keys.zeroize"};
+    } else if (token == "reader") {
+      claims.permissions = {"keys.read"};
+    } else {
+      return absl::UnauthenticatedError("the token is not valid");
     }
-    return absl::UnauthenticatedError("the token is not valid");
+    return claims;
   }
 };
 

@@ -177,21 +177,6 @@ TEST_F(RpcIntegrationTest, PermissionMethodFailsClosedWithoutTokenVerifier) {
   EXPECT_THAT(s.error_message(), HasSubstr("no token verifier"));
 }
 
-TEST_F(RpcIntegrationTest, TokenIsConsumedBeforeTheHandler) {
-  auto stub = StubAs("client/alice");
-  grpc::ClientContext ctx;
-  ctx.AddMetadata("authorization", "Bearer not-for-handlers");
-  ctx.AddMetadata("x-other", "kept");
-  EchoReply reply;
-  ASSERT_TRUE(stub->Echo(&ctx, EchoRequest(), &reply).ok());
-  EXPECT_EQ(reply.caller(), "client/alice");
-  // The control header arrives, so the handler does see call metadata ...
-  EXPECT_THAT(reply.metadata_keys(), ::testing::Contains("x-other"));
-  // ... but not the token.
-  EXPECT_THAT(reply.metadata_keys(),
-              ::testing::Not(::testing::Contains("authorization")));
-}
-
 // --- Identity: every way of not having a valid one is refused. -------------
 
 TEST_F(RpcIntegrationTest, ClientWithoutCertificateIsRefused) {

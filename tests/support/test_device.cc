@@ -158,6 +158,9 @@ ServerProcess::ServerProcess(const TestDevice& device, std::string name,
   } else if (name_ == "eventd") {
     argv = {BinaryPath("services/eventd/rustiq-eventd"), "--config",
             device.config_path()};
+  } else if (name_ == "authd") {
+    argv = {BinaryPath("services/authd/rustiq-authd"), "--config",
+            device.config_path()};
   } else {
     argv = {BinaryPath("tests/testserver/rustiq-testserver"), "--config",
             device.config_path(), "--name", name_};

@@ -50,6 +50,9 @@ class TestDevice {
   void ReissueService(absl::string_view daemon);
   // The device CA (inside keyd's store, opened by the test).
   const pki::CertificateAuthority& ca() const;
+  // keyd's keys, opened by the test beside the keyd process (to sign with
+  // the device's own token key, as a forger holding it would).
+  keyd::KeyManager& keys() const { return *keyd_->keys; }
 
  private:
   std::string root_;
@@ -58,8 +61,9 @@ class TestDevice {
   std::unique_ptr<keyd::Keyd> keyd_;
 };
 
-// Runs a daemon as a real child process on the device: rustiq-keyd for
-// "keyd", rustiq-eventd for "eventd", else rustiq-testserver under `name`.
+// Runs a daemon as a real child process on the device: rustiq-keyd,
+// rustiq-eventd or rustiq-authd for "keyd", "eventd", "authd", else
+// rustiq-testserver under `name`.
 class ServerProcess {
  public:
   ServerProcess(const TestDevice& device, std::string name = "testserver",

@@ -24,11 +24,12 @@ class RecordingSink : public audit::SecurityEventSink {
 
 class FakeTokens : public TokenVerifier {
  public:
-  absl::Status CheckPermission(absl::string_view token,
-                               absl::string_view permission) override {
+  absl::StatusOr<TokenClaims> Verify(absl::string_view token) override {
     if (token != "good") return absl::UnauthenticatedError("bad token");
-    if (permission != "test.admin") return absl::PermissionDeniedError("no");
-    return absl::OkStatus();
+    TokenClaims claims;
+    claims.subject = "alice";
+    claims.permissions = {"test.admin"};
+    return claims;
   }
 };
 
