@@ -313,7 +313,10 @@ void KeyManager::Record(const Caller& caller, absl::string_view action,
   event.category = "key";
   event.action = std::string(action);
   event.outcome = outcome;
-  event.actor = caller.path;
+  event.actor = caller.person_actor.empty() ? caller.path : caller.person_actor;
+  if (!caller.person_actor.empty()) {
+    event.attributes.emplace_back("client", caller.path);
+  }
   event.attributes.emplace_back("key", std::string(key));
   for (auto& kv : more) event.attributes.push_back(std::move(kv));
   sink_->Record(event);

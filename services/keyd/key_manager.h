@@ -33,6 +33,9 @@ namespace rustiq::keyd {
 struct Caller {
   std::string path;     // "svc/cloudd", "client/rustiqctl"
   bool person = false;  // token checked for the method's permission
+  // The person acting ("user/alice"), from the verified token, when
+  // `person`: the actor of the events recorded for the call.
+  std::string person_actor = "";
 };
 
 // Bounds of what callers may send.

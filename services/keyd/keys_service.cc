@@ -16,11 +16,16 @@ grpc::Status Answer(absl::StatusOr<T> result, T* out) {
 
 }  // namespace
 
-Caller CallerFor(const grpc::ServerContext& ctx, bool method_has_permission) {
+Caller KeysService::CallerFor(const grpc::ServerContext& ctx,
+                              bool method_has_permission) const {
   Caller caller;
   caller.path = rpc::CallerOf(ctx);
   caller.person =
       method_has_permission && absl::StartsWith(caller.path, "client/");
+  if (caller.person && tokens_ != nullptr) {
+    absl::StatusOr<rpc::TokenClaims> person = rpc::PersonOf(ctx, tokens_);
+    if (person.ok()) caller.person_actor = person->Actor();
+  }
   return caller;
 }
 

@@ -7,15 +7,20 @@
 #include <string>
 
 #include "rustiq/v1/keys.grpc.pb.h"
+#include "common/rpc/token_verifier.h"
 #include "services/keyd/key_manager.h"
 
 namespace rustiq::keyd {
 
 class KeysService final : public v1::Keys::Service {
  public:
-  // `manager` is not owned. `master_key_path` is removed by Zeroize.
-  KeysService(KeyManager* manager, std::string master_key_path)
-      : manager_(manager), master_key_path_(std::move(master_key_path)) {}
+  // `manager` and `tokens` are not owned. `master_key_path` is removed by
+  // Zeroize. `tokens` (may be null) names the person of a call in events.
+  KeysService(KeyManager* manager, std::string master_key_path,
+              rpc::TokenVerifier* tokens = nullptr)
+      : manager_(manager),
+        master_key_path_(std::move(master_key_path)),
+        tokens_(tokens) {}
 
   grpc::Status CreateKey(grpc::ServerContext* ctx,
                          const v1::CreateKeyRequest* req,
@@ -57,13 +62,16 @@ class KeysService final : public v1::Keys::Service {
                        v1::ZeroizeResponse* out) override;
 
  private:
+  // The caller of a call; `person` when it is a client and the method
+  // declares a permission (which the enforcement point has then checked),
+  // with the person's name from the token.
+  Caller CallerFor(const grpc::ServerContext& ctx,
+                   bool method_has_permission) const;
+
   KeyManager* manager_;
   const std::string master_key_path_;
+  rpc::TokenVerifier* tokens_;
 };
-
-// The caller of a call; `person` when it is a client and the method declares
-// a permission (which the enforcement point has then checked).
-Caller CallerFor(const grpc::ServerContext& ctx, bool method_has_permission);
 
 }  // namespace rustiq::keyd
 

@@ -91,9 +91,7 @@ int main(int argc, char** argv) {
     rustiq::log::Warning("security events go to the log only",
                          {{"error", eventd.status().message()}});
   }
-  keyd::KeysService keys(
-      state->keys.get(),
-      state->paths.master_key_is_credential ? "" : state->paths.master_key);
+
   keyd::CertificatesService certificates(state->ca.get(), &sink);
   // People's tokens: keyd reads the token-signing key from its own store and
   // follows revocations from authd like every daemon.
@@ -107,6 +105,10 @@ int main(int argc, char** argv) {
   }
   rustiq::auth::DaemonTokens tokens(config->device_id, &token_keys, *authd);
   tokens.Start();
+  keyd::KeysService keys(
+      state->keys.get(),
+      state->paths.master_key_is_credential ? "" : state->paths.master_key,
+      tokens.verifier());
   auto server = rustiq::rpc::RpcServer::Start(
       options,
       {rustiq::rpc::Serve<rustiq::v1::Keys>(&keys),

@@ -502,6 +502,24 @@ TEST_F(AuthdTest, NobodyGrantsWhatTheyDoNotHold) {
   EXPECT_TRUE(EventuallyRecorded("call.denied"));
 }
 
+TEST_F(AuthdTest, AdminActionsAtKeydRecordThePerson) {
+  std::string admin = AdminToken();
+  ASSERT_TRUE(Eventually([&] { return KeydListKeys(admin); },
+                         grpc::StatusCode::OK));
+  auto keys = v1::Keys::NewStub(ChannelTo("keyd", "client/rustiqctl"));
+  grpc::ClientContext ctx;
+  WithToken(&ctx, admin);
+  v1::CreateKeyRequest key;
+  key.set_name("admins-key");
+  key.set_algorithm(v1::KEY_ALGORITHM_ED25519);
+  v1::KeyInfo info;
+  ASSERT_TRUE(keys->CreateKey(&ctx, key, &info).ok());
+  ASSERT_TRUE(EventuallyRecorded("key.created"));
+  std::vector<v1::Event> created = EventsOf("key.created");
+  EXPECT_EQ(created.back().actor(), "user/admin");
+  EXPECT_EQ(created.back().source(), "svc/keyd");
+}
+
 TEST_F(AuthdTest, TheLastAdminStays) {
   std::string admin = AdminToken();
   grpc::ClientContext ctx;
