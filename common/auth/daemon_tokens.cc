@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "common/auth/keyd_token_key_source.h"
+#include "common/rpc/client.h"
 
 namespace rustiq::auth {
 
@@ -65,6 +66,21 @@ void DaemonTokens::Start() {
 
 void DaemonTokens::Stop() {
   if (follower_ != nullptr) follower_->Stop();
+}
+
+absl::StatusOr<std::unique_ptr<DaemonTokens>> StartDaemonTokens(
+    const config::StackConfig& config, absl::string_view daemon,
+    std::shared_ptr<grpc::Channel> keyd, TokenKeySource* keys) {
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> authd =
+      rpc::RevocationChannel(config, daemon);
+  if (!authd.ok()) return authd.status();
+  auto tokens =
+      keys != nullptr
+          ? std::make_unique<DaemonTokens>(config.device_id, keys, *authd)
+          : std::make_unique<DaemonTokens>(config.device_id, std::move(keyd),
+                                           *authd);
+  tokens->Start();
+  return tokens;
 }
 
 }  // namespace rustiq::auth

@@ -19,10 +19,13 @@
 #include <memory>
 #include <string>
 
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/auth/public_key_source.h"
 #include "common/auth/revocation_follower.h"
 #include "common/auth/revocation_set.h"
 #include "common/auth/token_verifier.h"
+#include "common/config/config.h"
 
 namespace rustiq::auth {
 
@@ -79,6 +82,14 @@ class DaemonTokens {
   std::unique_ptr<RevocationFollower> follower_;  // null without authd
   std::unique_ptr<LocalTokenVerifier> verifier_;
 };
+
+// The tokens of a daemon of the stack other than authd, started: it follows
+// authd's revocations on a stream channel (rpc::RevocationChannel), and
+// reads the token-signing key from `keys` when given (keyd, from its own
+// store), else from keyd over `keyd`.
+absl::StatusOr<std::unique_ptr<DaemonTokens>> StartDaemonTokens(
+    const config::StackConfig& config, absl::string_view daemon,
+    std::shared_ptr<grpc::Channel> keyd, TokenKeySource* keys = nullptr);
 
 }  // namespace rustiq::auth
 

@@ -6,7 +6,9 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/identity/spiffe_id.h"
 #include "common/logging/log.h"
+#include "common/pki/identity_files.h"
 #include "common/sandbox/confine.h"
 #include "common/sandbox/violation_record.h"
 
@@ -127,6 +129,24 @@ void RecordPreviousViolation(absl::string_view daemon,
                   {"recorded", "at the next start"}};
   sink.Record(e);
   previous.reset();
+}
+
+std::unique_ptr<rpc::IdentityRenewer> StartIdentityRenewal(
+    const config::StackConfig& config, absl::string_view daemon,
+    rpc::CertificateSource* ca) {
+  absl::StatusOr<identity::SpiffeId> self =
+      identity::SpiffeId::ForService(config.device_id, daemon);
+  if (!self.ok()) {
+    log::Error("cannot renew this daemon's identity",
+               {{"error", self.status().message()}});
+    return nullptr;
+  }
+  rpc::RenewalPolicy policy;
+  policy.renew_after_fraction = config.rpc.identity_renewal_percent / 100.0;
+  auto renewer = std::make_unique<rpc::IdentityRenewer>(
+      pki::ForService(config.paths.state_dir, daemon), *self, ca, policy);
+  renewer->Start();
+  return renewer;
 }
 
 void ServeUntilStopped(rpc::RpcServer& server,

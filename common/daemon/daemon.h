@@ -9,6 +9,7 @@
 #include <signal.h>
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "absl/strings/string_view.h"
 #include "common/audit/security_event.h"
 #include "common/config/config.h"
+#include "common/rpc/identity_renewer.h"
 #include "common/rpc/server.h"
 #include "common/sandbox/seccomp_policy.h"
 
@@ -57,6 +59,14 @@ bool PrepareAndConfine(const config::StackConfig& config, const Flags& flags,
 // the record; call this once the daemon's sink exists.
 void RecordPreviousViolation(absl::string_view daemon,
                              audit::SecurityEventSink& sink);
+
+// Starts renewing the daemon's own short-lived mTLS identity from `ca`
+// (keyd, or keyd's own CA), at rpc.identity_renewal_percent of its
+// lifetime. `ca` is not owned and must outlive the renewer. Null (logged)
+// when the daemon's ID is not valid.
+std::unique_ptr<rpc::IdentityRenewer> StartIdentityRenewal(
+    const config::StackConfig& config, absl::string_view daemon,
+    rpc::CertificateSource* ca);
 
 // Serves until SIGTERM or SIGINT, then shuts the server down gracefully.
 // `before_shutdown` runs first (to end the server's long streams, which

@@ -378,34 +378,20 @@ absl::StatusOr<std::string> Accounts::ResetPassword(
 
 absl::StatusOr<UserRecord> Accounts::GrantRole(const rpc::TokenClaims& person,
                                                absl::string_view user,
-                                               absl::string_view role_name) {
-  if (absl::Status s = ValidateUserName(user); !s.ok()) return s;
-  const Role* role = roles_->Find(role_name);
-  if (role == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("no role named '", Shown(role_name),
-                     "' ('rustiqctl roles list' shows them)"));
-  }
-  if (absl::Status s = MayHandOut(*roles_, person, *role, "grant"); !s.ok()) {
-    Record("role.grant.denied", audit::Outcome::kDenied, person.Actor(),
-           {{"user", std::string(user)},
-            {"role", role->name},
-            {"reason", std::string(s.message())}});
-    return s;
-  }
-  if (absl::Status s = store_->AddRole(user, role->name); !s.ok()) return s;
-  // Its tokens carry the old permissions: a new login picks up the new.
-  RevokeTokensOf(user, "role granted");
-  Record("role.granted", audit::Outcome::kSuccess, person.Actor(),
-         {{"user", std::string(user)}, {"role", role->name}});
-  absl::StatusOr<UserRecord> updated = store_->Get(user);
-  if (updated.ok()) updated->password_hash.clear();
-  return updated;
+                                               absl::string_view role) {
+  return ChangeRole(person, user, role, /*grant=*/true);
 }
 
 absl::StatusOr<UserRecord> Accounts::RevokeRole(const rpc::TokenClaims& person,
                                                 absl::string_view user,
-                                                absl::string_view role_name) {
+                                                absl::string_view role) {
+  return ChangeRole(person, user, role, /*grant=*/false);
+}
+
+absl::StatusOr<UserRecord> Accounts::ChangeRole(const rpc::TokenClaims& person,
+                                                absl::string_view user,
+                                                absl::string_view role_name,
+                                                bool grant) {
   if (absl::Status s = ValidateUserName(user); !s.ok()) return s;
   const Role* role = roles_->Find(role_name);
   if (role == nullptr) {
@@ -413,24 +399,25 @@ absl::StatusOr<UserRecord> Accounts::RevokeRole(const rpc::TokenClaims& person,
         absl::StrCat("no role named '", Shown(role_name),
                      "' ('rustiqctl roles list' shows them)"));
   }
-  if (absl::Status s = MayHandOut(*roles_, person, *role, "revoke"); !s.ok()) {
-    Record("role.revoke.denied", audit::Outcome::kDenied, person.Actor(),
+  const char* verb = grant ? "grant" : "revoke";
+  absl::Status s = MayHandOut(*roles_, person, *role, verb);
+  if (s.ok()) {
+    // The last admin keeps the admin role.
+    s = grant ? store_->AddRole(user, role->name)
+              : store_->RemoveRole(user, role->name, kAdminRole);
+  }
+  if (!s.ok()) {
+    Record(absl::StrCat("role.", verb, ".denied"), audit::Outcome::kDenied,
+           person.Actor(),
            {{"user", std::string(user)},
             {"role", role->name},
             {"reason", std::string(s.message())}});
     return s;
   }
-  if (absl::Status s = store_->RemoveRole(user, role->name, kAdminRole);
-      !s.ok()) {
-    Record("role.revoke.denied", audit::Outcome::kDenied, person.Actor(),
-           {{"user", std::string(user)},
-            {"role", role->name},
-            {"reason", std::string(s.message())}});
-    return s;
-  }
-  RevokeTokensOf(user, "role revoked");
-  Record("role.revoked", audit::Outcome::kSuccess, person.Actor(),
-         {{"user", std::string(user)}, {"role", role->name}});
+  // Its tokens carry the old permissions: a new login picks up the new.
+  RevokeTokensOf(user, grant ? "role granted" : "role revoked");
+  Record(grant ? "role.granted" : "role.revoked", audit::Outcome::kSuccess,
+         person.Actor(), {{"user", std::string(user)}, {"role", role->name}});
   absl::StatusOr<UserRecord> updated = store_->Get(user);
   if (updated.ok()) updated->password_hash.clear();
   return updated;

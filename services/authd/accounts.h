@@ -116,6 +116,9 @@ class Accounts {
                               absl::string_view new_password,
                               bool must_change);
   void RevokeTokensOf(absl::string_view user, absl::string_view why);
+  absl::StatusOr<UserRecord> ChangeRole(const rpc::TokenClaims& person,
+                                        absl::string_view user,
+                                        absl::string_view role, bool grant);
   void Record(absl::string_view action, audit::Outcome outcome,
               absl::string_view actor,
               std::vector<std::pair<std::string, std::string>> attributes,

@@ -132,17 +132,8 @@ int main(int argc, char** argv) {
 
   // authd's own short-lived identity, renewed from keyd.
   rustiq::rpc::KeydCertificateSource ca(*keyd);
-  std::unique_ptr<rustiq::rpc::IdentityRenewer> renewer;
-  absl::StatusOr<rustiq::identity::SpiffeId> self =
-      rustiq::identity::SpiffeId::ForService(config->device_id, flags->name);
-  if (self.ok()) {
-    rustiq::rpc::RenewalPolicy policy;
-    policy.renew_after_fraction = config->rpc.identity_renewal_percent / 100.0;
-    renewer = std::make_unique<rustiq::rpc::IdentityRenewer>(
-        rustiq::pki::ForService(config->paths.state_dir, flags->name), *self,
-        &ca, policy);
-    renewer->Start();
-  }
+  std::unique_ptr<rustiq::rpc::IdentityRenewer> renewer =
+      daemon::StartIdentityRenewal(*config, flags->name, &ca);
   daemon::ServeUntilStopped(**server, [&hub] { hub.Shutdown(); });
   stopping.Notify();
   pruner.join();

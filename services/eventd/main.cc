@@ -109,18 +109,16 @@ int main(int argc, char** argv) {
 
   eventd::EventLogService service(log->get());
   // People's tokens (events.read): the key from keyd, revocations from authd.
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> authd =
-      rustiq::rpc::RevocationChannel(*config, flags->name);
-  if (!authd.ok()) {
-    rustiq::log::Error("cannot make a channel to authd",
-                       {{"error", authd.status().message()}});
+  absl::StatusOr<std::unique_ptr<rustiq::auth::DaemonTokens>> tokens =
+      rustiq::auth::StartDaemonTokens(*config, flags->name, *keyd);
+  if (!tokens.ok()) {
+    rustiq::log::Error("cannot follow authd",
+                       {{"error", tokens.status().message()}});
     return 1;
   }
-  rustiq::auth::DaemonTokens tokens(config->device_id, *keyd, *authd);
-  tokens.Start();
   auto server = rustiq::rpc::RpcServer::Start(
       options, {rustiq::rpc::Serve<rustiq::v1::EventLog>(&service)}, &sink,
-      tokens.verifier());
+      (*tokens)->verifier());
   if (!server.ok()) {
     rustiq::log::Error("cannot start", {{"error", server.status().message()}});
     return 1;
@@ -143,19 +141,10 @@ int main(int argc, char** argv) {
 
   // eventd's own short-lived identity, renewed from keyd.
   rustiq::rpc::KeydCertificateSource ca(*keyd);
-  std::unique_ptr<rustiq::rpc::IdentityRenewer> renewer;
-  absl::StatusOr<rustiq::identity::SpiffeId> self =
-      rustiq::identity::SpiffeId::ForService(config->device_id, flags->name);
-  if (self.ok()) {
-    rustiq::rpc::RenewalPolicy policy;
-    policy.renew_after_fraction = config->rpc.identity_renewal_percent / 100.0;
-    renewer = std::make_unique<rustiq::rpc::IdentityRenewer>(
-        rustiq::pki::ForService(config->paths.state_dir, flags->name), *self,
-        &ca, policy);
-    renewer->Start();
-  }
+  std::unique_ptr<rustiq::rpc::IdentityRenewer> renewer =
+      daemon::StartIdentityRenewal(*config, flags->name, &ca);
   daemon::ServeUntilStopped(**server);
-  tokens.Stop();
+  (*tokens)->Stop();
   if (renewer != nullptr) renewer->Stop();
   // Writes what is pending and signs the final tree head.
   (*log)->Stop();

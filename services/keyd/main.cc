@@ -96,24 +96,23 @@ int main(int argc, char** argv) {
   // People's tokens: keyd reads the token-signing key from its own store and
   // follows revocations from authd like every daemon.
   keyd::LocalTokenKeySource token_keys(state->keys.get());
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> authd =
-      rustiq::rpc::RevocationChannel(*config, flags->name);
-  if (!authd.ok()) {
-    rustiq::log::Error("cannot make a channel to authd",
-                       {{"error", authd.status().message()}});
+  absl::StatusOr<std::unique_ptr<rustiq::auth::DaemonTokens>> tokens =
+      rustiq::auth::StartDaemonTokens(*config, flags->name, nullptr,
+                                      &token_keys);
+  if (!tokens.ok()) {
+    rustiq::log::Error("cannot follow authd",
+                       {{"error", tokens.status().message()}});
     return 1;
   }
-  rustiq::auth::DaemonTokens tokens(config->device_id, &token_keys, *authd);
-  tokens.Start();
   keyd::KeysService keys(
       state->keys.get(),
       state->paths.master_key_is_credential ? "" : state->paths.master_key,
-      tokens.verifier());
+      (*tokens)->verifier());
   auto server = rustiq::rpc::RpcServer::Start(
       options,
       {rustiq::rpc::Serve<rustiq::v1::Keys>(&keys),
        rustiq::rpc::Serve<rustiq::v1::Certificates>(&certificates)},
-      &sink, tokens.verifier());
+      &sink, (*tokens)->verifier());
   if (!server.ok()) {
     rustiq::log::Error("cannot start", {{"error", server.status().message()}});
     return 1;
@@ -123,19 +122,10 @@ int main(int argc, char** argv) {
 
   // keyd's own short-lived identity, renewed from the CA it holds.
   keyd::LocalCertificateSource own_ca(state->ca.get());
-  absl::StatusOr<rustiq::identity::SpiffeId> self =
-      rustiq::identity::SpiffeId::ForService(config->device_id, flags->name);
-  std::unique_ptr<rustiq::rpc::IdentityRenewer> renewer;
-  if (self.ok()) {
-    rustiq::rpc::RenewalPolicy policy;
-    policy.renew_after_fraction = config->rpc.identity_renewal_percent / 100.0;
-    renewer = std::make_unique<rustiq::rpc::IdentityRenewer>(
-        rustiq::pki::ForService(config->paths.state_dir, flags->name), *self,
-        &own_ca, policy);
-    renewer->Start();
-  }
+  std::unique_ptr<rustiq::rpc::IdentityRenewer> renewer =
+      daemon::StartIdentityRenewal(*config, flags->name, &own_ca);
   daemon::ServeUntilStopped(**server);
-  tokens.Stop();
+  (*tokens)->Stop();
   if (renewer != nullptr) renewer->Stop();
   state->keys->FlushKeyUses();
   sink.Stop(kEventDrain);

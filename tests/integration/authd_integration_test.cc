@@ -52,10 +52,12 @@ class AuthdTest : public ::testing::Test {
           // Cheap hashes and short waits: the same code paths, quickly.
           c.authd.argon2_memory_kib = 8192;
           c.authd.argon2_iterations = 1;
-          c.authd.login_delay_ms = 150;
-          c.authd.login_max_delay_ms = 600;
+          // An immediate retry must come within the first delay even on a
+          // loaded machine.
+          c.authd.login_delay_ms = 400;
+          c.authd.login_max_delay_ms = 1600;
           c.authd.lockout_failures = 4;
-          c.authd.lockout_seconds = 3;
+          c.authd.lockout_seconds = 4;
           c.authd.source_free_failures = 1000;
         }) {}
 
@@ -251,13 +253,13 @@ TEST_F(AuthdTest, FirstLoginMustChangeTheProvisionedCredential) {
   s = Login("admin", kInitial, &r, kInitial);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(s.error_message(), HasSubstr("differ"));
-  absl::SleepFor(absl::Milliseconds(200));
+  absl::SleepFor(absl::Milliseconds(500));
   ASSERT_TRUE(Login("admin", kInitial, &r, kAdminPassword).ok());
   EXPECT_FALSE(r.token().empty());
   EXPECT_FALSE(r.password_change_required());
   EXPECT_THAT(r.roles(), ::testing::ElementsAre("admin"));
   // The provisioned credential is gone.
-  absl::SleepFor(absl::Milliseconds(200));
+  absl::SleepFor(absl::Milliseconds(500));
   s = Login("admin", kInitial, &r);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_TRUE(EventuallyRecorded("password.changed"));
@@ -280,7 +282,7 @@ TEST_F(AuthdTest, UnknownUserAndWrongPasswordAreAnsweredAlike) {
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
     unknown_message = s.error_message();
     // Past the account's delay before the next try.
-    absl::SleepFor(absl::Milliseconds(700));
+    absl::SleepFor(absl::Milliseconds(900));
   }
   EXPECT_EQ(wrong_message, unknown_message);
   std::sort(wrong.begin(), wrong.end());
@@ -301,14 +303,14 @@ TEST_F(AuthdTest, FailuresSlowDownExponentiallyThenLockTheAccount) {
   grpc::Status s = Login("admin", kAdminPassword, &r);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(s.error_message(), HasSubstr("try again"));
-  // 150 ms, then 300 ms, then 600 ms between tries.
-  for (int wait_ms : {200, 400, 700}) {
+  // 400 ms, then 800 ms, then 1600 ms between tries.
+  for (int wait_ms : {500, 900, 1700}) {
     absl::SleepFor(absl::Milliseconds(wait_ms));
     EXPECT_EQ(Login("admin", "wrong-again", &r).error_code(),
               grpc::StatusCode::UNAUTHENTICATED);
   }
   // The 4th failure locked it: even the right password is refused.
-  absl::SleepFor(absl::Milliseconds(700));
+  absl::SleepFor(absl::Milliseconds(1700));
   s = Login("admin", kAdminPassword, &r);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(s.error_message(), HasSubstr("locked"));
@@ -324,7 +326,7 @@ TEST_F(AuthdTest, LockoutSurvivesARestartOfAuthd) {
   v1::LoginResponse r;
   for (int i = 0; i < 4; ++i) {
     Login("admin", "wrong-one", &r);
-    absl::SleepFor(absl::Milliseconds(700));
+    absl::SleepFor(absl::Milliseconds(1700));
   }
   authd_->Stop();
   authd_ = std::make_unique<ServerProcess>(device_, "authd");

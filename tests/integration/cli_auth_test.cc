@@ -33,7 +33,8 @@ class CliAuthTest : public ::testing::Test {
       : device_([](config::StackConfig& c) {
           c.authd.argon2_memory_kib = 8192;
           c.authd.argon2_iterations = 1;
-          c.authd.login_delay_ms = 100;
+          // Long enough that a second rustiqctl run comes within it.
+          c.authd.login_delay_ms = 1500;
         }) {}
 
   void SetUp() override {
@@ -107,7 +108,7 @@ TEST_F(CliAuthTest, FirstLoginChangesThePasswordAndStoresAPrivateToken) {
   // The old credential is gone; the new one works.
   r = Run("login admin --password-stdin", absl::StrCat(kInitial, "\n"));
   EXPECT_EQ(r.exit_code, 4) << r.err;
-  absl::SleepFor(absl::Milliseconds(300));
+  absl::SleepFor(absl::Milliseconds(1600));
   r = Run("login admin --password-stdin", absl::StrCat(kNew, "\n"));
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }
