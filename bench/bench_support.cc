@@ -369,7 +369,11 @@ std::string AnnounceDaemon(const Daemon& d) {
 absl::StatusOr<std::shared_ptr<grpc::Channel>> PrivateChannel(
     const config::StackConfig& cfg, absl::string_view caller,
     absl::string_view daemon) {
-  rpc::ClientOptions options = rpc::ClientOptionsForService(cfg, caller);
+  return PrivateChannel(rpc::ClientOptionsForService(cfg, caller), daemon);
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> PrivateChannel(
+    rpc::ClientOptions options, absl::string_view daemon) {
   options.private_connection = true;  // own connection per thread
   absl::StatusOr<std::shared_ptr<grpc::Channel>> ch =
       rpc::ChannelFactory(options).ForDaemon(daemon);

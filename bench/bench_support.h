@@ -33,6 +33,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/config/config.h"
+#include "common/rpc/client.h"
 
 namespace rustiq::bench {
 
@@ -210,6 +211,9 @@ std::string AnnounceDaemon(const Daemon& d);
 absl::StatusOr<std::shared_ptr<grpc::Channel>> PrivateChannel(
     const config::StackConfig& cfg, absl::string_view caller,
     absl::string_view daemon);
+// The same with any identity's client options (client/rustiqctl, say).
+absl::StatusOr<std::shared_ptr<grpc::Channel>> PrivateChannel(
+    rpc::ClientOptions options, absl::string_view daemon);
 
 // ---------------------------------------------------------------------------
 // The load: per client thread a Worker, each with its own connection.

@@ -13,24 +13,20 @@
 // Arguments are checked before anything is sent; the account name rules
 // themselves are authd's (it answers INVALID_ARGUMENT), so they live in one
 // place.
-#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
-#include <utility>
-#include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "cli/commands.h"
 #include "cli/daemon_call.h"
 #include "cli/password_prompt.h"
+#include "cli/text.h"
 #include "cli/token_file.h"
-#include "common/logging/escape.h"
 #include "rustiq/v1/auth.grpc.pb.h"
 
 namespace rustiq::cli {
@@ -40,30 +36,6 @@ constexpr absl::string_view kDaemon = "authd";
 constexpr size_t kMaxUserNameBytes = 32;
 
 using Stub = v1::Auth::Stub;
-
-// A name as typed or as authd sent it, shown in a message: one short line.
-std::string Shown(absl::string_view text) {
-  return log::EscapeUntrusted(text, 64);
-}
-
-std::string TimeText(int64_t unix_seconds) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
-                          absl::FromUnixSeconds(unix_seconds),
-                          absl::UTCTimeZone());
-}
-
-std::string ListText(
-    const google::protobuf::RepeatedPtrField<std::string>& names) {
-  if (names.empty()) return "none";
-  std::vector<std::string> shown;
-  for (const std::string& name : names) shown.push_back(Shown(name));
-  return absl::StrJoin(shown, ", ");
-}
-
-nlohmann::json ListJson(
-    const google::protobuf::RepeatedPtrField<std::string>& names) {
-  return nlohmann::json(std::vector<std::string>(names.begin(), names.end()));
-}
 
 // USER is required by CLI11; empty ("") or too long is caught here, so
 // that authd is not asked about a name that cannot be one.

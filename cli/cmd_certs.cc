@@ -22,6 +22,7 @@
 #include "absl/time/time.h"
 #include "cli/commands.h"
 #include "cli/daemon_call.h"
+#include "cli/text.h"
 #include "common/pki/csr.h"
 #include "common/pki/identity_files.h"
 #include "common/pki/openssl_util.h"
@@ -72,10 +73,6 @@ absl::StatusOr<CertFacts> FactsOf(absl::string_view pem) {
   facts.not_before = *from;
   facts.not_after = *until;
   return facts;
-}
-
-std::string TimeText(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
 }
 
 // "5d 3h 12m", "3h 12m", "12m 5s".

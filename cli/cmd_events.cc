@@ -58,12 +58,12 @@
 #include "absl/time/time.h"
 #include "cli/commands.h"
 #include "cli/daemon_call.h"
+#include "cli/text.h"
 #include "common/events/event_limits.h"
 #include "common/events/event_names.h"
 #include "common/events/export_format.h"
 #include "common/events/log_verifier.h"
 #include "common/identity/spiffe_id.h"
-#include "common/logging/escape.h"
 #include "common/merkle/checkpoint.h"
 #include "common/merkle/note.h"
 #include "common/pki/identity_files.h"
@@ -90,12 +90,6 @@ constexpr size_t kMaxExportLineBytes = 1024 * 1024;
 
 using Json = nlohmann::ordered_json;
 using Stub = v1::EventLog::Stub;
-
-// Text as typed or as stored, shown in the CLI's messages and tables: one
-// line that cannot carry terminal escapes.
-std::string Shown(absl::string_view text, size_t max_chars = 64) {
-  return log::EscapeUntrusted(text, max_chars);
-}
 
 // A JSON result on stdout. Events hold UTF-8 (eventd checks it), but a
 // file's or a path's bytes need not be.
@@ -401,34 +395,10 @@ std::vector<std::string> EventRow(const v1::Event& e) {
           AttributesText(e)};
 }
 
-// One row, each column but the last padded to `width`.
-std::string RowText(const std::vector<std::string>& row,
-                    const std::vector<size_t>& width) {
-  std::string line;
-  for (size_t i = 0; i < row.size(); ++i) {
-    absl::StrAppend(&line, row[i]);
-    if (i + 1 < row.size() && row[i].size() < width[i] + 2) {
-      line.append(width[i] + 2 - row[i].size(), ' ');
-    } else if (i + 1 < row.size()) {
-      line.push_back(' ');
-    }
-  }
-  while (!line.empty() && line.back() == ' ') line.pop_back();
-  return line;
-}
-
 std::string EventTable(const std::vector<v1::Event>& events) {
   std::vector<std::vector<std::string>> rows = {EventHeader()};
   for (const v1::Event& e : events) rows.push_back(EventRow(e));
-  std::vector<size_t> width(rows[0].size(), 0);
-  for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) {
-      width[i] = std::max(width[i], row[i].size());
-    }
-  }
-  std::vector<std::string> lines;
-  for (const auto& row : rows) lines.push_back(RowText(row, width));
-  return absl::StrJoin(lines, "\n");
+  return TableText(rows);
 }
 
 // The widths of `events tail`, which cannot measure what is still to come.

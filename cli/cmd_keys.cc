@@ -10,7 +10,6 @@
 // Arguments are checked before anything is sent: a bad one is a usage error
 // naming what to fix, and keyd never sees the call. Key names are keyd's to
 // judge (it answers INVALID_ARGUMENT), so the rule lives in one place.
-#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <set>
@@ -22,11 +21,11 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
-#include "absl/time/time.h"
 #include "cli/commands.h"
+#include "cli/confirm.h"
 #include "cli/daemon_call.h"
+#include "cli/text.h"
 #include "common/identity/caller_pattern.h"
-#include "common/logging/escape.h"
 #include "common/pki/identity_files.h"
 #include "rustiq/v1/keys.grpc.pb.h"
 #include "services/keyd/backend.h"
@@ -41,21 +40,10 @@ constexpr size_t kMaxPemFileBytes = 64 * 1024;
 
 using Stub = v1::Keys::Stub;
 
-// A name as typed, shown in the CLI's own messages: one short line.
-std::string Shown(absl::string_view name) {
-  return log::EscapeUntrusted(name, 64);
-}
-
 std::string AlgorithmText(v1::KeyAlgorithm algorithm) {
   keyd::Algorithm a;
   if (!keyd::FromProto(algorithm, &a)) return "unspecified";
   return keyd::AlgorithmName(a);
-}
-
-std::string TimeText(int64_t unix_seconds) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
-                          absl::FromUnixSeconds(unix_seconds),
-                          absl::UTCTimeZone());
 }
 
 std::vector<std::string> OperationNames(const v1::KeyGrant& grant) {
@@ -132,23 +120,7 @@ std::string KeyTable(const v1::ListKeysResponse& keys) {
          k.backend(), VersionsText(k), k.creator(),
          k.well_known() ? "yes" : "no"});
   }
-  std::vector<size_t> width(rows[0].size(), 0);
-  for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) {
-      width[i] = std::max(width[i], row[i].size());
-    }
-  }
-  std::vector<std::string> lines;
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      absl::StrAppend(&line, row[i]);
-      if (i + 1 < row.size()) line.append(width[i] - row[i].size() + 2, ' ');
-    }
-    lines.push_back(std::move(line));
-  }
-  lines.push_back("(* marks the current version)");
-  return absl::StrJoin(lines, "\n");
+  return absl::StrCat(TableText(rows), "\n(* marks the current version)");
 }
 
 // --grant CALLER=OP[,OP...] (repeatable) into a policy, checked against what
@@ -348,10 +320,11 @@ int Retire(const GlobalOptions& global, const std::string& name,
 int Delete(const GlobalOptions& global, const std::string& name, bool yes) {
   Output out(global.json);
   if (!yes) {
-    return FailUsage(
-        out, absl::StrCat("keys delete destroys key '", Shown(name),
-                          "' and every version of it irrecoverably; "
-                          "rustiqctl asks no questions: add --yes to delete"));
+    return FailUnconfirmed(
+        out,
+        absl::StrCat("keys delete destroys key '", Shown(name),
+                     "' and every version of it irrecoverably"),
+        "delete");
   }
   v1::DeleteKeyRequest req;
   req.set_name(name);
@@ -416,10 +389,10 @@ int Zeroize(const GlobalOptions& global, const std::string& reason, bool yes) {
                      "recorded before anything is destroyed)");
   }
   if (!yes) {
-    return FailUsage(out,
-                     "keys zeroize destroys every key on this device "
-                     "irrecoverably; rustiqctl asks no questions: add --yes "
-                     "to zeroize");
+    return FailUnconfirmed(out,
+                           "keys zeroize destroys every key on this device "
+                           "irrecoverably",
+                           "zeroize");
   }
   v1::ZeroizeRequest req;
   req.set_confirm(keyd::kZeroizeConfirmation);
@@ -510,17 +483,11 @@ void AddKeysCommand(CLI::App& app, const GlobalOptions& global,
     };
   });
 
-  auto delete_name = std::make_shared<std::string>();
-  auto delete_yes = std::make_shared<bool>(false);
-  CLI::App* delete_cmd = cmd->add_subcommand(
-      "delete", "Delete a key and all its versions (needs --yes)");
-  delete_cmd->add_option("name", *delete_name, "Key name")->required();
-  delete_cmd->add_flag("--yes", *delete_yes, "Really delete it");
-  delete_cmd->callback([&global, action, delete_name, delete_yes] {
-    *action = [&global, delete_name, delete_yes] {
-      return Delete(global, *delete_name, *delete_yes);
-    };
-  });
+  AddDeleteSubcommand(cmd, "Delete a key and all its versions (needs --yes)",
+                      "name", "Key name", action,
+                      [&global](const std::string& name, bool yes) {
+                        return Delete(global, name, yes);
+                      });
 
   auto import_args = std::make_shared<ImportArgs>();
   CLI::App* import_cmd = cmd->add_subcommand(

@@ -16,21 +16,19 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdint>
 #include <memory>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "cli/commands.h"
+#include "cli/confirm.h"
 #include "cli/daemon_call.h"
 #include "cli/password_prompt.h"
-#include "common/logging/escape.h"
+#include "cli/text.h"
 #include "rustiq/v1/auth.grpc.pb.h"
 
 namespace rustiq::cli {
@@ -41,30 +39,6 @@ constexpr size_t kMaxNameBytes = 32;
 constexpr size_t kMaxRoles = 64;
 
 using Stub = v1::Auth::Stub;
-using Strings = google::protobuf::RepeatedPtrField<std::string>;
-
-// Text as typed or as authd sent it, shown in a message or a table: one
-// line that cannot carry terminal escapes.
-std::string Shown(absl::string_view text, size_t max_chars = 64) {
-  return log::EscapeUntrusted(text, max_chars);
-}
-
-std::string TimeText(int64_t unix_seconds) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
-                          absl::FromUnixSeconds(unix_seconds),
-                          absl::UTCTimeZone());
-}
-
-std::string ListText(const Strings& names) {
-  if (names.empty()) return "none";
-  std::vector<std::string> shown;
-  for (const std::string& name : names) shown.push_back(Shown(name));
-  return absl::StrJoin(shown, ", ");
-}
-
-nlohmann::json ListJson(const Strings& names) {
-  return nlohmann::json(std::vector<std::string>(names.begin(), names.end()));
-}
 
 // An account or role name as an argument: present and short enough to be
 // one. `argument` is how --help names it (NAME, ROLE, --role).
@@ -79,27 +53,6 @@ absl::Status CheckName(absl::string_view argument, const std::string& name) {
                                                    kMaxNameBytes, " bytes"));
   }
   return absl::OkStatus();
-}
-
-// Columns padded to the widest cell; the last one is not padded.
-std::string Table(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> width(rows[0].size(), 0);
-  for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) {
-      width[i] = std::max(width[i], row[i].size());
-    }
-  }
-  std::vector<std::string> lines;
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      absl::StrAppend(&line, row[i]);
-      if (i + 1 < row.size()) line.append(width[i] - row[i].size() + 2, ' ');
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    lines.push_back(std::move(line));
-  }
-  return absl::StrJoin(lines, "\n");
 }
 
 bool LockedNow(const v1::User& user) {
@@ -144,7 +97,7 @@ std::string UsersTable(const v1::ListUsersResponse& users) {
              : "no",
          u.password_change_required() ? "yes" : "no"});
   }
-  return Table(rows);
+  return TableText(rows);
 }
 
 // "Initial password for bob (shown once; ...): ..." when authd made one.
@@ -235,10 +188,11 @@ int Delete(const GlobalOptions& global, const std::string& name, bool yes) {
   Output out(global.json);
   if (absl::Status s = CheckName("NAME", name); !s.ok()) return out.Fail(s);
   if (!yes) {
-    return FailUsage(
-        out, absl::StrCat("users delete removes the account '", Shown(name),
-                          "' and revokes its tokens; rustiqctl asks no "
-                          "questions: add --yes to delete"));
+    return FailUnconfirmed(
+        out,
+        absl::StrCat("users delete removes the account '", Shown(name),
+                     "' and revokes its tokens"),
+        "delete");
   }
   v1::DeleteUserRequest req;
   req.set_name(name);
@@ -354,8 +308,9 @@ int ListRoles(const GlobalOptions& global) {
     permission_rows.push_back({Shown(p.name()), Shown(p.description(), 120)});
   }
   std::string text = absl::StrCat(
-      resp.roles().empty() ? "no roles" : Table(role_rows), "\n\n",
-      resp.permissions().empty() ? "no permissions" : Table(permission_rows));
+      resp.roles().empty() ? "no roles" : TableText(role_rows), "\n\n",
+      resp.permissions().empty() ? "no permissions"
+                                 : TableText(permission_rows));
   out.Result(text, {{"roles", roles}, {"permissions", permissions}});
   return kExitOk;
 }
@@ -398,17 +353,11 @@ void AddUsersCommand(CLI::App& app, const GlobalOptions& global,
     *action = [&global, create_args] { return Create(global, *create_args); };
   });
 
-  auto delete_name = std::make_shared<std::string>();
-  auto delete_yes = std::make_shared<bool>(false);
-  CLI::App* delete_cmd = cmd->add_subcommand(
-      "delete", "Delete an account and revoke its tokens (needs --yes)");
-  delete_cmd->add_option("NAME", *delete_name, "Account name")->required();
-  delete_cmd->add_flag("--yes", *delete_yes, "Really delete it");
-  delete_cmd->callback([&global, action, delete_name, delete_yes] {
-    *action = [&global, delete_name, delete_yes] {
-      return Delete(global, *delete_name, *delete_yes);
-    };
-  });
+  AddDeleteSubcommand(
+      cmd, "Delete an account and revoke its tokens (needs --yes)", "NAME",
+      "Account name", action, [&global](const std::string& name, bool yes) {
+        return Delete(global, name, yes);
+      });
 
   auto reset_args = std::make_shared<ResetArgs>();
   CLI::App* reset = cmd->add_subcommand(

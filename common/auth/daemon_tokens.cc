@@ -38,6 +38,7 @@ DaemonTokens::DaemonTokens(std::string device_id,
                            Options options)
     : owned_keys_(std::move(owned)) {
   if (owned_keys_ != nullptr) keys = owned_keys_.get();
+  keyd_keys_ = dynamic_cast<KeydTokenKeySource*>(owned_keys_.get());
   if (authd == nullptr) {
     // Nobody to follow: nothing is ever revoked here but what the owner
     // adds (authd does; a test may).
@@ -61,11 +62,19 @@ DaemonTokens DaemonTokens::ForAuthd(std::string device_id,
 DaemonTokens::~DaemonTokens() { Stop(); }
 
 void DaemonTokens::Start() {
+  // Keys fetched off the transport threads (keyd_token_key_source.h).
+  if (owned_keys_ != nullptr && keyd_keys_ != nullptr) {
+    keyd_keys_->StartBackground();
+  }
   if (follower_ != nullptr) follower_->Start();
 }
 
 void DaemonTokens::Stop() {
   if (follower_ != nullptr) follower_->Stop();
+  // A moved-from object owns nothing and stops nothing.
+  if (owned_keys_ != nullptr && keyd_keys_ != nullptr) {
+    keyd_keys_->StopBackground();
+  }
 }
 
 absl::StatusOr<std::unique_ptr<DaemonTokens>> StartDaemonTokens(

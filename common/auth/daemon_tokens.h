@@ -21,6 +21,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/auth/keyd_token_key_source.h"
 #include "common/auth/public_key_source.h"
 #include "common/auth/revocation_follower.h"
 #include "common/auth/revocation_set.h"
@@ -78,6 +79,8 @@ class DaemonTokens {
                Options options);
 
   std::unique_ptr<TokenKeySource> owned_keys_;  // null when not ours
+  // owned_keys_ when it is one: its background fetching follows Start().
+  KeydTokenKeySource* keyd_keys_ = nullptr;
   std::unique_ptr<RevocationSet> revocations_;
   std::unique_ptr<RevocationFollower> follower_;  // null without authd
   std::unique_ptr<LocalTokenVerifier> verifier_;

@@ -4,7 +4,9 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/auth/token_claims.h"
@@ -37,6 +39,16 @@ absl::StatusOr<SharedPublicKey> KeydTokenKeySource::Key(uint32_t version) {
   }
   absl::StatusOr<SharedPublicKey> known = Remembered(version, options_.now());
   if (!known.ok() || *known != nullptr) return known;
+  {
+    absl::MutexLock lock(&bg_mu_);
+    if (background_) {
+      if (wanted_.size() < kMaxUnknownVersions) wanted_.insert(version);
+      return absl::UnavailableError(absl::StrCat(
+          "version ", version,
+          " of the token-signing key is being fetched from keyd; retry in a "
+          "moment"));
+    }
+  }
   // One fetch at a time; whoever waited here finds the answer remembered.
   absl::MutexLock fetching(&fetch_mu_);
   known = Remembered(version, options_.now());
@@ -86,7 +98,61 @@ void KeydTokenKeySource::Remember(uint32_t version,
   unknown_versions_[version] = std::move(failure);
 }
 
-absl::StatusOr<SharedPublicKey> KeydTokenKeySource::Fetch(uint32_t version) {
+KeydTokenKeySource::~KeydTokenKeySource() { StopBackground(); }
+
+void KeydTokenKeySource::StartBackground() {
+  absl::MutexLock lock(&bg_mu_);
+  if (background_) return;
+  background_ = true;
+  stopping_ = false;
+  worker_ = std::thread([this] { RunBackground(); });
+}
+
+void KeydTokenKeySource::StopBackground() {
+  {
+    absl::MutexLock lock(&bg_mu_);
+    if (!background_) return;
+    stopping_ = true;
+  }
+  if (worker_.joinable()) worker_.join();
+  absl::MutexLock lock(&bg_mu_);
+  background_ = false;
+}
+
+void KeydTokenKeySource::RunBackground() {
+  absl::Time next_refresh = absl::InfinitePast();
+  while (true) {
+    std::vector<uint32_t> wanted;
+    {
+      absl::MutexLock lock(&bg_mu_);
+      auto ready = [this, &next_refresh]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(
+                       bg_mu_) {
+        return stopping_ || !wanted_.empty() || absl::Now() >= next_refresh;
+      };
+      bg_mu_.AwaitWithDeadline(absl::Condition(&ready),
+                               std::max(next_refresh, absl::Now()));
+      if (stopping_) return;
+      wanted.assign(wanted_.begin(), wanted_.end());
+      wanted_.clear();
+    }
+    if (absl::Now() >= next_refresh) {
+      uint32_t current = 0;
+      absl::StatusOr<SharedPublicKey> got = Fetch(0, &current);
+      if (got.ok()) Remember(current, got, options_.now());
+      next_refresh = absl::Now() + (got.ok() ? options_.refresh_every
+                                             : options_.retry_after);
+    }
+    for (uint32_t version : wanted) {
+      absl::StatusOr<SharedPublicKey> known =
+          Remembered(version, options_.now());
+      if (known.ok() && *known != nullptr) continue;
+      Remember(version, Fetch(version), options_.now());
+    }
+  }
+}
+
+absl::StatusOr<SharedPublicKey> KeydTokenKeySource::Fetch(
+    uint32_t version, uint32_t* got_version) {
   v1::GetPublicKeyRequest request;
   request.set_name(std::string(kTokenKeyName));
   request.set_version(version);
@@ -106,7 +172,8 @@ absl::StatusOr<SharedPublicKey> KeydTokenKeySource::Fetch(uint32_t version) {
         absl::StatusCodeToString(static_cast<absl::StatusCode>(s.error_code())),
         ": ", s.error_message()));
   }
-  if (response.version() != version) {
+  if (got_version != nullptr) *got_version = response.version();
+  if (version != 0 && response.version() != version) {
     return Unavailable(absl::StrCat("asked for version ", version,
                                     ", keyd answered with version ",
                                     response.version()));

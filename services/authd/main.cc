@@ -81,6 +81,7 @@ int main(int argc, char** argv) {
   // from the hub directly, never through a stream.
   rustiq::auth::DaemonTokens tokens =
       rustiq::auth::DaemonTokens::ForAuthd(config->device_id, *keyd);
+  tokens.Start();
   absl::StatusOr<std::vector<authd::Revocation>> active =
       parts->store->ActiveRevocations(absl::Now());
   if (!active.ok()) {
@@ -137,6 +138,7 @@ int main(int argc, char** argv) {
   daemon::ServeUntilStopped(**server, [&hub] { hub.Shutdown(); });
   stopping.Notify();
   pruner.join();
+  tokens.Stop();
   if (renewer != nullptr) renewer->Stop();
   sink.Stop(kEventDrain);
   return 0;

@@ -9,25 +9,18 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/config/toml_file.h"
 #include "common/logging/escape.h"
 #include "common/logging/log.h"
 
 namespace rustiq::authd {
 namespace {
 
+using config::TomlError;
+
 constexpr size_t kMaxRoleNameChars = 32;
 constexpr size_t kMinPermissionChars = 3;
 constexpr size_t kMaxPermissionChars = 64;
-
-std::string Where(const toml::node& node, absl::string_view origin) {
-  return absl::StrCat(origin, ":", node.source().begin.line);
-}
-
-absl::Status ErrorAt(const toml::node& node, absl::string_view origin,
-                     absl::string_view message) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(Where(node, origin), ": ", message));
-}
 
 std::string Shown(absl::string_view text) {
   return log::EscapeUntrusted(text, 64);
@@ -65,15 +58,15 @@ absl::Status CollectPermissions(const toml::table& table,
       continue;
     }
     if (absl::Status s = CheckPermissionName(name); !s.ok()) {
-      return ErrorAt(value, origin, s.message());
+      return TomlError(value, origin, s.message());
     }
     const toml::value<std::string>* text = value.as_string();
     if (text == nullptr || text->get().empty()) {
-      return ErrorAt(value, origin,
-                     absl::StrCat("permission ", name,
-                                  " must be a non-empty string saying what "
-                                  "it allows (",
-                                  name, " = \"...\")"));
+      return TomlError(value, origin,
+                       absl::StrCat("permission ", name,
+                                    " must be a non-empty string saying what "
+                                    "it allows (",
+                                    name, " = \"...\")"));
     }
     out->push_back(Permission{name, text->get()});
     nodes->push_back(&value);
@@ -85,7 +78,7 @@ absl::StatusOr<Role> ParseRole(const toml::node& node, absl::string_view origin,
                                const std::vector<Permission>& declared) {
   const toml::table* t = node.as_table();
   if (t == nullptr) {
-    return ErrorAt(node, origin, "'role' must be [[role]] tables");
+    return TomlError(node, origin, "'role' must be [[role]] tables");
   }
   Role role;
   const toml::array* permissions = nullptr;
@@ -100,35 +93,35 @@ absl::StatusOr<Role> ParseRole(const toml::node& node, absl::string_view origin,
     } else if (k == "permissions" && value.is_array()) {
       permissions = value.as_array();
     } else {
-      return ErrorAt(value, origin,
-                     absl::StrCat("unknown or mistyped key '", Shown(k),
-                                  "' in a [[role]] (name = \"...\", "
-                                  "description = \"...\", permissions = "
-                                  "[\"area.verb\", ...])"));
+      return TomlError(value, origin,
+                       absl::StrCat("unknown or mistyped key '", Shown(k),
+                                    "' in a [[role]] (name = \"...\", "
+                                    "description = \"...\", permissions = "
+                                    "[\"area.verb\", ...])"));
     }
   }
   if (!has_name) {
-    return ErrorAt(node, origin, "a [[role]] needs name = \"...\"");
+    return TomlError(node, origin, "a [[role]] needs name = \"...\"");
   }
   if (absl::Status s = CheckRoleName(role.name); !s.ok()) {
-    return ErrorAt(node, origin, s.message());
+    return TomlError(node, origin, s.message());
   }
   if (role.description.empty()) {
-    return ErrorAt(node, origin,
-                   absl::StrCat("role ", role.name,
-                                " needs description = \"...\" (what a "
-                                "holder of it does)"));
+    return TomlError(node, origin,
+                     absl::StrCat("role ", role.name,
+                                  " needs description = \"...\" (what a "
+                                  "holder of it does)"));
   }
   if (permissions == nullptr || permissions->empty()) {
-    return ErrorAt(node, origin,
-                   absl::StrCat("role ", role.name,
-                                " needs permissions = [\"area.verb\", ...] "
-                                "with at least one permission"));
+    return TomlError(node, origin,
+                     absl::StrCat("role ", role.name,
+                                  " needs permissions = [\"area.verb\", ...] "
+                                  "with at least one permission"));
   }
   for (const toml::node& p : *permissions) {
     const toml::value<std::string>* name = p.as_string();
     if (name == nullptr) {
-      return ErrorAt(
+      return TomlError(
           p, origin,
           absl::StrCat("role ", role.name, ": permissions must be strings"));
     }
@@ -137,16 +130,16 @@ absl::StatusOr<Role> ParseRole(const toml::node& node, absl::string_view origin,
         std::any_of(declared.begin(), declared.end(),
                     [&](const Permission& d) { return d.name == n; });
     if (!known) {
-      return ErrorAt(
+      return TomlError(
           p, origin,
           absl::StrCat("role ", role.name, ": permission \"", Shown(n),
                        "\" is not declared in [permissions]"));
     }
     if (std::find(role.permissions.begin(), role.permissions.end(), n) !=
         role.permissions.end()) {
-      return ErrorAt(p, origin,
-                     absl::StrCat("role ", role.name, ": permission ", n,
-                                  " is listed twice"));
+      return TomlError(p, origin,
+                       absl::StrCat("role ", role.name, ": permission ", n,
+                                    " is listed twice"));
     }
     role.permissions.push_back(n);
   }
@@ -174,19 +167,12 @@ absl::Status CheckPermissionName(absl::string_view name) {
 
 absl::StatusOr<RoleCatalog> RoleCatalog::Parse(absl::string_view toml_text,
                                                absl::string_view origin) {
-  toml::table root;
-  // toml++ reports syntax errors by exception; they stop here.
-  try {
-    root = toml::parse(std::string_view(toml_text.data(), toml_text.size()),
-                       std::string_view(origin.data(), origin.size()));
-  } catch (const toml::parse_error& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(origin, ":", e.source().begin.line, ": ",
-                     std::string(e.description())));
-  }
+  absl::StatusOr<toml::table> parsed = config::ParseTomlFile(toml_text, origin);
+  if (!parsed.ok()) return parsed.status();
+  const toml::table& root = *parsed;
   for (auto&& [key, value] : root) {
     if (key.str() != "permissions" && key.str() != "role") {
-      return ErrorAt(
+      return TomlError(
           value, origin,
           absl::StrCat("unknown key '", Shown(std::string(key.str())),
                        "' (only [permissions] and [[role]])"));
@@ -212,14 +198,15 @@ absl::StatusOr<RoleCatalog> RoleCatalog::Parse(absl::string_view toml_text,
   for (size_t i = 0; i < catalog.permissions_.size(); ++i) {
     for (size_t j = 0; j < i; ++j) {
       if (catalog.permissions_[i].name == catalog.permissions_[j].name) {
-        return ErrorAt(*permission_nodes[i], origin,
-                       absl::StrCat("permission ", catalog.permissions_[i].name,
-                                    " is declared twice"));
+        return TomlError(
+            *permission_nodes[i], origin,
+            absl::StrCat("permission ", catalog.permissions_[i].name,
+                         " is declared twice"));
       }
     }
   }
   if (catalog.permissions_.empty()) {
-    return ErrorAt(*permissions, origin, "[permissions] declares nothing");
+    return TomlError(*permissions, origin, "[permissions] declares nothing");
   }
   std::sort(
       catalog.permissions_.begin(), catalog.permissions_.end(),
@@ -229,15 +216,16 @@ absl::StatusOr<RoleCatalog> RoleCatalog::Parse(absl::string_view toml_text,
   const toml::array* roles =
       role_node == nullptr ? nullptr : role_node->as_array();
   if (role_node != nullptr && roles == nullptr) {
-    return ErrorAt(*role_node, origin, "'role' must be [[role]] tables");
+    return TomlError(*role_node, origin, "'role' must be [[role]] tables");
   }
   if (roles != nullptr) {
     for (const toml::node& node : *roles) {
       absl::StatusOr<Role> role = ParseRole(node, origin, catalog.permissions_);
       if (!role.ok()) return role.status();
       if (catalog.Find(role->name) != nullptr) {
-        return ErrorAt(node, origin,
-                       absl::StrCat("role ", role->name, " is declared twice"));
+        return TomlError(
+            node, origin,
+            absl::StrCat("role ", role->name, " is declared twice"));
       }
       catalog.roles_.push_back(*std::move(role));
     }

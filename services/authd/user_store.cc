@@ -358,6 +358,12 @@ absl::StatusOr<bool> UserStore::HasRole(absl::string_view name,
   return q.Step();
 }
 
+absl::StatusOr<bool> UserStore::UserHasRole(absl::string_view name,
+                                            absl::string_view role) const {
+  if (absl::Status s = CheckExists(name); !s.ok()) return s;
+  return HasRole(name, role);
+}
+
 absl::Status UserStore::CheckNotLastHolder(absl::string_view name,
                                            absl::string_view protected_role) {
   if (protected_role.empty()) return absl::OkStatus();
@@ -498,8 +504,7 @@ absl::Status UserStore::AddRole(absl::string_view name,
   absl::MutexLock lock(&mu_);
   storage::Transaction tx(db_.get());
   if (!tx.begun().ok()) return tx.begun();
-  if (absl::Status s = CheckExists(name); !s.ok()) return s;
-  absl::StatusOr<bool> holds = HasRole(name, role);
+  absl::StatusOr<bool> holds = UserHasRole(name, role);
   if (!holds.ok()) return holds.status();
   if (*holds) {
     return absl::AlreadyExistsError(
@@ -522,8 +527,7 @@ absl::Status UserStore::RemoveRole(absl::string_view name,
   // removal and is refused.
   storage::Transaction tx(db_.get());
   if (!tx.begun().ok()) return tx.begun();
-  if (absl::Status s = CheckExists(name); !s.ok()) return s;
-  absl::StatusOr<bool> holds = HasRole(name, role);
+  absl::StatusOr<bool> holds = UserHasRole(name, role);
   if (!holds.ok()) return holds.status();
   if (!*holds) {
     return absl::NotFoundError(

@@ -136,6 +136,11 @@ class UserStore {
   absl::StatusOr<bool> HasRole(absl::string_view name,
                                absl::string_view role) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether the account `name` holds `role`; NOT_FOUND "no user alice"
+  // unless the account exists.
+  absl::StatusOr<bool> UserHasRole(absl::string_view name,
+                                   absl::string_view role) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // FAILED_PRECONDITION when `name` is the only holder of `protected_role`.
   absl::Status CheckNotLastHolder(absl::string_view name,
                                   absl::string_view protected_role)

@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/config/toml_file.h"
 
 namespace rustiq::keyd {
 namespace {
@@ -23,10 +24,7 @@ constexpr OperationEntry kOperations[] = {
     {v1::KEY_OPERATION_MANAGE, "manage"},
 };
 
-std::string Where(const toml::node& node, absl::string_view origin) {
-  const toml::source_region& src = node.source();
-  return absl::StrCat(origin, ":", src.begin.line);
-}
+using config::TomlWhere;
 
 }  // namespace
 
@@ -185,20 +183,13 @@ bool FromProto(v1::KeyAlgorithm algorithm, Algorithm* out) {
 
 absl::StatusOr<std::vector<WellKnownKey>> ParseWellKnownKeys(
     absl::string_view toml_text, absl::string_view origin) {
-  toml::table root;
-  // toml++ reports parse errors by exception; they stop here.
-  try {
-    root = toml::parse(std::string_view(toml_text.data(), toml_text.size()),
-                       std::string_view(origin.data(), origin.size()));
-  } catch (const toml::parse_error& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(origin, ":", e.source().begin.line, ": ",
-                     std::string(e.description())));
-  }
+  absl::StatusOr<toml::table> parsed = config::ParseTomlFile(toml_text, origin);
+  if (!parsed.ok()) return parsed.status();
+  const toml::table& root = *parsed;
   for (auto&& [k, v] : root) {
     if (k.str() != "key") {
       return absl::InvalidArgumentError(
-          absl::StrCat(Where(v, origin), ": unknown key '",
+          absl::StrCat(TomlWhere(v, origin), ": unknown key '",
                        std::string(k.str()), "' (only [[key]] tables)"));
     }
   }
@@ -209,13 +200,13 @@ absl::StatusOr<std::vector<WellKnownKey>> ParseWellKnownKeys(
   const toml::array* array = key_node->as_array();
   if (array == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(
-        Where(*key_node, origin), ": 'key' must be [[key]] tables"));
+        TomlWhere(*key_node, origin), ": 'key' must be [[key]] tables"));
   }
   for (const toml::node& node : *array) {
     const toml::table* t = node.as_table();
     if (t == nullptr) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(Where(node, origin), ": 'key' must be [[key]] tables"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          TomlWhere(node, origin), ": 'key' must be [[key]] tables"));
     }
     WellKnownKey key;
     std::string algorithm;
@@ -237,7 +228,7 @@ absl::StatusOr<std::vector<WellKnownKey>> ParseWellKnownKeys(
               g == nullptr ? std::nullopt : (*g)["caller"].value<std::string>();
           if (ops == nullptr || !caller.has_value() || g->size() != 2) {
             return absl::InvalidArgumentError(absl::StrCat(
-                Where(gn, origin),
+                TomlWhere(gn, origin),
                 ": a grant is { caller = \"svc/x\", operations = [...] }"));
           }
           v1::KeyGrant* grant = key.policy.add_grants();
@@ -247,7 +238,7 @@ absl::StatusOr<std::vector<WellKnownKey>> ParseWellKnownKeys(
             std::optional<std::string> op_name = on.value<std::string>();
             if (!op_name.has_value() || !ParseOperation(*op_name, &op)) {
               return absl::InvalidArgumentError(absl::StrCat(
-                  Where(on, origin),
+                  TomlWhere(on, origin),
                   ": unknown operation (sign, verify, decrypt, seal, unseal, "
                   "public-key, manage)"));
             }
@@ -256,23 +247,23 @@ absl::StatusOr<std::vector<WellKnownKey>> ParseWellKnownKeys(
         }
       } else {
         return absl::InvalidArgumentError(
-            absl::StrCat(Where(v, origin), ": unknown or mistyped key '", name,
-                         "' (name, algorithm, imported, why, grant)"));
+            absl::StrCat(TomlWhere(v, origin), ": unknown or mistyped key '",
+                         name, "' (name, algorithm, imported, why, grant)"));
       }
     }
     if (absl::Status s = CheckKeyName(key.name); !s.ok()) {
       return absl::InvalidArgumentError(
-          absl::StrCat(Where(node, origin), ": ", s.message()));
+          absl::StrCat(TomlWhere(node, origin), ": ", s.message()));
     }
     Algorithm a;
     if (!ParseAlgorithm(algorithm, &a)) {
       return absl::InvalidArgumentError(absl::StrCat(
-          Where(node, origin), ": key ", key.name,
+          TomlWhere(node, origin), ": key ", key.name,
           ": algorithm must be ec-p256, ed25519, rsa-3072 or aes-256"));
     }
     if (key.imported && a == Algorithm::kAes256) {
       return absl::InvalidArgumentError(absl::StrCat(
-          Where(node, origin), ": key ", key.name,
+          TomlWhere(node, origin), ": key ", key.name,
           ": an imported key is a public key (ec-p256, ed25519 or rsa-3072)"));
     }
     key.algorithm = ToProto(a);
@@ -280,13 +271,13 @@ absl::StatusOr<std::vector<WellKnownKey>> ParseWellKnownKeys(
         KeyGrants::Parse(key.policy, key.algorithm, key.imported);
     if (!grants.ok()) {
       return absl::InvalidArgumentError(
-          absl::StrCat(Where(node, origin), ": key ", key.name, ": ",
+          absl::StrCat(TomlWhere(node, origin), ": key ", key.name, ": ",
                        grants.status().message()));
     }
     for (const WellKnownKey& other : keys) {
       if (other.name == key.name) {
         return absl::InvalidArgumentError(absl::StrCat(
-            Where(node, origin), ": key ", key.name, " is declared twice"));
+            TomlWhere(node, origin), ": key ", key.name, " is declared twice"));
       }
     }
     keys.push_back(std::move(key));

@@ -61,7 +61,12 @@ TEST_F(DaemonTokensTest, VerifiesThroughKeydAndFollowsAuthd) {
   absl::StatusOr<rpc::TokenClaims> got = tokens.verifier()->Verify(token);
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->Actor(), "user/alice");
-  EXPECT_EQ(keys_.requests(), 1);
+  // Once known, the key is not asked for again (the first Verify, before
+  // Start, fetched it inline; Start fetched the current version).
+  int asked = keys_.requests();
+  EXPECT_LE(asked, 2);
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(tokens.verifier()->Verify(token).ok());
+  EXPECT_EQ(keys_.requests(), asked);
 
   auth_.Publish({claims.token_id});
   ASSERT_TRUE(Eventually([&] {
@@ -79,7 +84,9 @@ TEST_F(DaemonTokensTest, AuthdFeedsItsOwnAlwaysFreshSet) {
   tokens.Start();
   rpc::TokenClaims claims = AliceClaims(absl::Now());
   std::string token = Mint(claims, key_.get());
-  ASSERT_TRUE(tokens.verifier()->Verify(token).ok());
+  // The key arrives from keyd in the background, off the caller's thread.
+  ASSERT_TRUE(
+      Eventually([&] { return tokens.verifier()->Verify(token).ok(); }));
   tokens.revocations()->Add({{claims.token_id, claims.expires}});
   EXPECT_TRUE(
       absl::IsUnauthenticated(tokens.verifier()->Verify(token).status()));

@@ -122,3 +122,38 @@ TEST_F(KeydKeySource, ANonEd25519KeyIsRefused) {
 
 }  // namespace
 }  // namespace rustiq::auth
+
+namespace rustiq::auth {
+namespace {
+
+// In the background, the caller (a gRPC transport thread in a daemon) never
+// waits for keyd: a version not known yet is UNAVAILABLE at once, and known
+// shortly after; the current version is known without any token asking.
+TEST_F(KeydKeySource, InTheBackgroundTheCallerNeverWaitsForKeyd) {
+  pki::EvpPkeyPtr key2 = NewEd25519Key();
+  keys_.Put(2, key2.get());
+  keys_.Delay(absl::Milliseconds(200));
+  source_->StartBackground();
+  absl::Time t0 = absl::Now();
+  absl::Status s = source_->Key(1).status();
+  EXPECT_LT(absl::Now() - t0, absl::Milliseconds(100));
+  EXPECT_TRUE(absl::IsUnavailable(s)) << s;
+  EXPECT_THAT(s.message(), HasSubstr("being fetched"));
+  absl::StatusOr<SharedPublicKey> key;
+  for (int i = 0; i < 100; ++i) {
+    key = source_->Key(1);
+    if (key.ok()) break;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_TRUE(key.ok()) << key.status();
+  EXPECT_EQ(EVP_PKEY_eq(key->get(), key1_.get()), 1);
+  // Version 2, the current one, was fetched without being asked for.
+  absl::StatusOr<SharedPublicKey> current = source_->Key(2);
+  ASSERT_TRUE(current.ok()) << current.status();
+  EXPECT_EQ(EVP_PKEY_eq(current->get(), key2.get()), 1);
+  source_->StopBackground();
+  source_->StopBackground();
+}
+
+}  // namespace
+}  // namespace rustiq::auth

@@ -6,11 +6,11 @@
 
 #include <grpcpp/grpcpp.h>
 #include <openssl/evp.h>
-#include <openssl/x509.h>
 
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <string>
@@ -30,6 +30,7 @@
 #include "gtest/gtest.h"
 #include "rustiq/v1/auth.grpc.pb.h"
 #include "rustiq/v1/keys.grpc.pb.h"
+#include "tests/support/public_key_der.h"
 
 namespace rustiq::auth::testing {
 
@@ -58,15 +59,6 @@ inline SharedPublicKey PublicHalf(EVP_PKEY* key) {
   EXPECT_EQ(EVP_PKEY_get_raw_public_key(key, raw, &len), 1);
   return ShareKey(
       EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, raw, len));
-}
-
-inline std::string PublicDer(EVP_PKEY* key) {
-  unsigned char* der = nullptr;
-  int len = i2d_PUBKEY(key, &der);
-  if (len <= 0) return "";
-  std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(len));
-  OPENSSL_free(der);
-  return out;
 }
 
 // A settable clock, safe to read from many threads.
@@ -182,7 +174,7 @@ class FakeKeys final : public v1::Keys::Service {
   void Put(uint32_t version, EVP_PKEY* key,
            v1::KeyAlgorithm algorithm = v1::KEY_ALGORITHM_ED25519) {
     absl::MutexLock lock(&mu_);
-    keys_[version] = {PublicDer(key), algorithm};
+    keys_[version] = {::rustiq::testing::PublicKeyDer(key), algorithm};
   }
   void Fail(grpc::Status status) {
     absl::MutexLock lock(&mu_);
@@ -209,14 +201,17 @@ class FakeKeys final : public v1::Keys::Service {
     if (request->name() != "token-signing") {
       return grpc::Status(grpc::StatusCode::NOT_FOUND, "no key named that");
     }
-    auto it = keys_.find(request->version());
+    // Version 0 is the current one, as keyd answers: the newest put in.
+    auto it = request->version() == 0 && !keys_.empty()
+                  ? std::prev(keys_.end())
+                  : keys_.find(request->version());
     if (it == keys_.end()) {
       return grpc::Status(grpc::StatusCode::NOT_FOUND,
                           "key 'token-signing' has no version " +
                               std::to_string(request->version()));
     }
     response->set_name(request->name());
-    response->set_version(request->version());
+    response->set_version(it->first);
     response->set_algorithm(it->second.algorithm);
     response->set_der(it->second.der);
     return grpc::Status::OK;

@@ -3,8 +3,6 @@
 // directories it refuses. Also the password input of cli/password_prompt.h:
 // lines of stdin, and the terminal's echo (off while typing, back on after,
 // also when Ctrl-C ends rustiqctl) on a pseudo-terminal.
-#include "cli/token_file.h"
-
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -14,7 +12,6 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -25,44 +22,25 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "cli/password_prompt.h"
+#include "cli/token_file.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/file_checks.h"
 #include "tests/support/temp_dir.h"
 
 namespace rustiq::cli {
 namespace {
 
 namespace fs = std::filesystem;
+using ::rustiq::testing::Entries;
+using ::rustiq::testing::ModeOf;
 using ::rustiq::testing::ReadAll;
+using ::rustiq::testing::ScopedUmask;
 using ::rustiq::testing::TempDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 constexpr char kToken[] = "v4.public.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl";
-
-class ScopedUmask {
- public:
-  explicit ScopedUmask(mode_t mask) : old_(umask(mask)) {}
-  ~ScopedUmask() { umask(old_); }
-
- private:
-  mode_t old_;
-};
-
-mode_t ModeOf(const std::string& path) {
-  struct stat st {};
-  EXPECT_EQ(lstat(path.c_str(), &st), 0) << path;
-  return st.st_mode & 07777;
-}
-
-std::vector<std::string> Entries(const std::string& dir) {
-  std::vector<std::string> names;
-  for (const fs::directory_entry& e : fs::directory_iterator(dir)) {
-    names.push_back(e.path().filename().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
 void WriteFile(const std::string& path, const std::string& data, mode_t mode) {
   {
@@ -215,9 +193,8 @@ TEST_F(TokenFileTest, WriteFailsWithoutARuntimeDirectory) {
 }
 
 TEST_F(TokenFileTest, WriteRefusesWhatAHeaderCannotCarry) {
-  for (const std::string& bad :
-       {std::string(), std::string("v4.public.a\nb"), std::string("a b"),
-        std::string(8193, 'a')}) {
+  for (const std::string& bad : {std::string(), std::string("v4.public.a\nb"),
+                                 std::string("a b"), std::string(8193, 'a')}) {
     absl::Status s = WriteToken(bad);
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
   }
@@ -390,8 +367,7 @@ TEST(PasswordTerminal, NoEchoWhileTypingAndEchoRestoredAfter) {
   int status = pty.Wait(&reported);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   EXPECT_EQ(reported, "ok: hunter2 and more");
-  EXPECT_THAT(pty.ReadScreenUntil("\n"),
-              ::testing::Not(HasSubstr("hunter2")));
+  EXPECT_THAT(pty.ReadScreenUntil("\n"), ::testing::Not(HasSubstr("hunter2")));
   EXPECT_TRUE(pty.EchoOn());
 }
 

@@ -3,7 +3,6 @@
 #include <grpcpp/grpcpp.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/x509.h>
 
 #include <memory>
 #include <mutex>
@@ -17,23 +16,16 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rustiq/v1/keys.grpc.pb.h"
+#include "tests/support/public_key_der.h"
 
 namespace rustiq::keyclient {
 namespace {
 
+using ::rustiq::testing::PublicKeyDer;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
 constexpr char kKeyName[] = "cloudd-identity";
-
-std::string PublicKeyDer(EVP_PKEY* key) {
-  unsigned char* der = nullptr;
-  int len = i2d_PUBKEY(key, &der);
-  if (len <= 0) return "";
-  std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(len));
-  OPENSSL_free(der);
-  return out;
-}
 
 // Holds one P-256 key at `version`; records the requests it gets.
 class FakeKeys final : public v1::Keys::Service {

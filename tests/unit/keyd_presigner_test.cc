@@ -151,7 +151,11 @@ TEST_F(KeydPresignerTest, ConcurrentSignersNeverShareANonce) {
   ASSERT_TRUE(made.ok());
   std::shared_ptr<EcdsaPresigner> pool = *std::move(made);
   PresignWorker worker;
+  worker.Request(pool);
   worker.Start();
+  // A full pool first, so that signatures come from it even when a loaded
+  // machine gives the worker no time while the signers run.
+  ASSERT_TRUE(WaitFor([&] { return pool->Ready() == 8; }));
   std::string digest = Digest("concurrent");
   std::vector<std::vector<std::string>> rs(4);
   std::vector<int> failures(4, 0);

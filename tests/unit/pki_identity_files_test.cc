@@ -17,43 +17,21 @@
 #include "common/pki/openssl_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/file_checks.h"
 #include "tests/support/temp_dir.h"
 
 namespace rustiq::pki {
 namespace {
 
+using ::rustiq::testing::Entries;
+using ::rustiq::testing::ModeOf;
 using ::rustiq::testing::ReadAll;
+using ::rustiq::testing::ScopedUmask;
 using ::rustiq::testing::TempDir;
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-
-// A private directory removed with everything in it at the end of the test.
-// Sets the umask for the scope of a test, to prove modes do not depend on it.
-class ScopedUmask {
- public:
-  explicit ScopedUmask(mode_t mask) : old_(umask(mask)) {}
-  ~ScopedUmask() { umask(old_); }
-
- private:
-  mode_t old_;
-};
-
-mode_t ModeOf(const std::string& path) {
-  struct stat st {};
-  EXPECT_EQ(lstat(path.c_str(), &st), 0) << path;
-  return st.st_mode & 07777;
-}
-
-std::vector<std::string> Entries(const std::string& dir) {
-  std::vector<std::string> names;
-  for (const fs::directory_entry& e : fs::directory_iterator(dir)) {
-    names.push_back(e.path().filename().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
 struct Pair {
   std::string key_pem;
