@@ -14,9 +14,9 @@ class SlotReleaseInterceptor final : public grpc::experimental::Interceptor {
   SlotReleaseInterceptor(grpc::experimental::ServerRpcInfo* info,
                          CallerLimiter* limiter)
       : info_(info), limiter_(limiter) {}
-  ~SlotReleaseInterceptor() override {
-    if (!caller_.empty()) limiter_->Release(caller_);
-  }
+  // A call that never sent its status (cancelled, say) gives its slot back
+  // when gRPC destroys it.
+  ~SlotReleaseInterceptor() override { ReleaseOnce(); }
 
   void Intercept(
       grpc::experimental::InterceptorBatchMethods* methods) override {
@@ -27,10 +27,22 @@ class SlotReleaseInterceptor final : public grpc::experimental::Interceptor {
       // the same certificate the same way).
       caller_ = CallerOf(*info_->server_context());
     }
+    // The slot is given back before the status goes out: a client that
+    // calls again as soon as it has its answer must find it free (the call
+    // object itself may be destroyed later).
+    if (methods->QueryInterceptionHookPoint(
+            InterceptionHookPoints::PRE_SEND_STATUS)) {
+      ReleaseOnce();
+    }
     methods->Proceed();
   }
 
  private:
+  void ReleaseOnce() {
+    if (!caller_.empty()) limiter_->Release(caller_);
+    caller_.clear();
+  }
+
   grpc::experimental::ServerRpcInfo* info_;
   CallerLimiter* limiter_;
   std::string caller_;
