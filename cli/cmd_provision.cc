@@ -46,8 +46,8 @@ absl::StatusOr<std::string> PasswordFromFile(const std::string& path) {
   absl::StatusOr<std::string> text =
       pki::ReadSmallFile(path, kMaxPasswordFileBytes);
   if (!text.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--admin-password-file: ", text.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--admin-password-file: ", text.status().message()));
   }
   std::string password = *std::move(text);
   while (!password.empty() &&
@@ -59,9 +59,8 @@ absl::StatusOr<std::string> PasswordFromFile(const std::string& path) {
 
 // Creates the device's first admin when it has no account yet: the text
 // to show (the credential, once) and its JSON. Nothing when accounts exist.
-absl::Status FirstAdmin(const config::StackConfig& cfg,
-                        const DeviceArgs& args, std::string* text,
-                        nlohmann::json* json) {
+absl::Status FirstAdmin(const config::StackConfig& cfg, const DeviceArgs& args,
+                        std::string* text, nlohmann::json* json) {
   absl::StatusOr<std::string> password =
       PasswordFromFile(args.admin_password_file);
   if (!password.ok()) return password.status();
@@ -71,8 +70,8 @@ absl::Status FirstAdmin(const config::StackConfig& cfg,
   if (!admin.ok()) return admin.status();
   (*json)["admin"] = admin->name;
   if (admin->generated_password.empty()) {
-    *text = absl::StrCat("\n  first admin: ", admin->name,
-                         " (password from ", args.admin_password_file,
+    *text = absl::StrCat("\n  first admin: ", admin->name, " (password from ",
+                         args.admin_password_file,
                          "; must be changed at first login)");
   } else {
     (*json)["initial_admin_password"] = admin->generated_password;
@@ -149,9 +148,9 @@ int ProvisionDevice(const GlobalOptions& global, const DeviceArgs& args) {
   req.clients = {std::string(config::kCliClientName)};
   req.clients.insert(req.clients.end(), args.clients.begin(),
                      args.clients.end());
-  req.identity_lifetime = absl::Hours(args.lifetime_hours != 0
-                                          ? args.lifetime_hours
-                                          : cfg->keyd.identity_lifetime_hours);
+  req.identity_lifetime =
+      absl::Hours(args.lifetime_hours != 0 ? args.lifetime_hours
+                                           : cfg->keyd.identity_lifetime_hours);
   absl::StatusOr<pki::ProvisionResult> result =
       keyd::ProvisionThroughKeyd(*cfg, req);
   if (!result.ok()) return out.Fail(result.status());
@@ -168,12 +167,12 @@ int ProvisionDevice(const GlobalOptions& global, const DeviceArgs& args) {
   if (absl::Status s = FirstAdmin(*cfg, args, &admin_text, &json); !s.ok()) {
     return out.Fail(s);
   }
-  out.Result(absl::StrCat(exists ? "re-provisioned" : "provisioned", " device ",
-                          cfg->device_id, "\n  config: ", cfg->source_path,
-                          "\n  state:  ", cfg->paths.state_dir,
-                          "\n  identities: ", absl::StrJoin(ids, ", "),
-                          admin_text),
-             json);
+  out.Result(
+      absl::StrCat(exists ? "re-provisioned" : "provisioned", " device ",
+                   cfg->device_id, "\n  config: ", cfg->source_path,
+                   "\n  state:  ", cfg->paths.state_dir,
+                   "\n  identities: ", absl::StrJoin(ids, ", "), admin_text),
+      json);
   return kExitOk;
 }
 
@@ -263,8 +262,7 @@ void AddProvisionCommand(CLI::App& app, const GlobalOptions& global,
       "admin",
       "Create the first admin of a device that has no account (authd "
       "stopped); prints its initial credential once");
-  admin->add_option("--name", adm->admin_name,
-                    "Account name (default: admin)");
+  admin->add_option("--name", adm->admin_name, "Account name (default: admin)");
   admin->add_option("--password-file", adm->admin_password_file,
                     "Read the initial password from FILE instead of "
                     "generating one");

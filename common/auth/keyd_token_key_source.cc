@@ -125,8 +125,8 @@ void KeydTokenKeySource::RunBackground() {
     std::vector<uint32_t> wanted;
     {
       absl::MutexLock lock(&bg_mu_);
-      auto ready = [this, &next_refresh]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(
-                       bg_mu_) {
+      auto ready = [this,
+                    &next_refresh]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(bg_mu_) {
         return stopping_ || !wanted_.empty() || absl::Now() >= next_refresh;
       };
       bg_mu_.AwaitWithDeadline(absl::Condition(&ready),
@@ -139,8 +139,8 @@ void KeydTokenKeySource::RunBackground() {
       uint32_t current = 0;
       absl::StatusOr<SharedPublicKey> got = Fetch(0, &current);
       if (got.ok()) Remember(current, got, options_.now());
-      next_refresh = absl::Now() + (got.ok() ? options_.refresh_every
-                                             : options_.retry_after);
+      next_refresh = absl::Now() +
+                     (got.ok() ? options_.refresh_every : options_.retry_after);
     }
     for (uint32_t version : wanted) {
       absl::StatusOr<SharedPublicKey> known =

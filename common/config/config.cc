@@ -156,9 +156,8 @@ absl::Status KeydBackend(absl::string_view v) {
 absl::StatusOr<StackConfig> FromTable(const toml::table& root,
                                       const std::string& origin,
                                       bool complete = true) {
-  static const std::vector<std::string> kSections = {"device", "paths", "rpc",
-                                                     "log", "keyd", "eventd",
-                                                     "authd"};
+  static const std::vector<std::string> kSections = {
+      "device", "paths", "rpc", "log", "keyd", "eventd", "authd"};
   for (const auto& [k, v] : root) {
     if (std::find(kSections.begin(), kSections.end(), std::string(k.str())) ==
         kSections.end()) {
@@ -271,12 +270,11 @@ absl::StatusOr<StackConfig> FromTable(const toml::table& root,
   s = eventd.ReadUint("sign_every_events", &cfg.eventd.sign_every_events, 1,
                       1000000);
   if (s.ok()) {
-    s = eventd.ReadUint("sign_every_seconds", &cfg.eventd.sign_every_seconds,
-                        1, 86400);
+    s = eventd.ReadUint("sign_every_seconds", &cfg.eventd.sign_every_seconds, 1,
+                        86400);
   }
   if (s.ok()) {
-    s = eventd.ReadUint("retention_days", &cfg.eventd.retention_days, 0,
-                        36500);
+    s = eventd.ReadUint("retention_days", &cfg.eventd.retention_days, 0, 36500);
   }
   if (s.ok()) {
     s = eventd.ReadUint("retention_max_events",
@@ -286,7 +284,8 @@ absl::StatusOr<StackConfig> FromTable(const toml::table& root,
     s = eventd.ReadUint("max_batch_events", &cfg.eventd.max_batch_events, 1,
                         65536);
   }
-  if (s.ok()) s = eventd.ReadString("journal", &cfg.eventd.journal, JournalMode);
+  if (s.ok())
+    s = eventd.ReadString("journal", &cfg.eventd.journal, JournalMode);
   if (s.ok()) s = eventd.Finish();
   if (!s.ok()) return s;
   AuthdConfig& a = cfg.authd;
@@ -462,8 +461,7 @@ std::string RenderConfig(const StackConfig& c) {
           {"retention_days", static_cast<int64_t>(c.eventd.retention_days)},
           {"retention_max_events",
            static_cast<int64_t>(c.eventd.retention_max_events)},
-          {"max_batch_events",
-           static_cast<int64_t>(c.eventd.max_batch_events)},
+          {"max_batch_events", static_cast<int64_t>(c.eventd.max_batch_events)},
           {"journal", c.eventd.journal},
       });
   const AuthdConfig& a = c.authd;

@@ -12,7 +12,9 @@ bool TokenClaims::HasPermission(absl::string_view permission) const {
          permissions.end();
 }
 
-std::string TokenClaims::Actor() const { return absl::StrCat("user/", subject); }
+std::string TokenClaims::Actor() const {
+  return absl::StrCat("user/", subject);
+}
 
 absl::Status TokenVerifier::CheckPermission(absl::string_view token,
                                             absl::string_view permission) {

@@ -107,8 +107,7 @@ absl::StatusOr<UserRecord> Accounts::CheckPassword(absl::string_view user,
   if (record.ok()) {
     // Off the answer's path (deferred_writes.h): the commit would show.
     deferred_.Post([store = store_, name = std::string(user),
-                    failures = failure.failures,
-                    until = failure.locked_until] {
+                    failures = failure.failures, until = failure.locked_until] {
       (void)store->SetFailures(name, failures, until);
     });
   }

@@ -113,8 +113,7 @@ class Accounts {
                                            absl::string_view source,
                                            absl::string_view action);
   absl::Status SetNewPassword(const UserRecord& user,
-                              absl::string_view new_password,
-                              bool must_change);
+                              absl::string_view new_password, bool must_change);
   void RevokeTokensOf(absl::string_view user, absl::string_view why);
   absl::StatusOr<UserRecord> ChangeRole(const rpc::TokenClaims& person,
                                         absl::string_view user,

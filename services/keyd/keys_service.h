@@ -6,8 +6,8 @@
 
 #include <string>
 
-#include "rustiq/v1/keys.grpc.pb.h"
 #include "common/rpc/token_verifier.h"
+#include "rustiq/v1/keys.grpc.pb.h"
 #include "services/keyd/key_manager.h"
 
 namespace rustiq::keyd {

@@ -39,9 +39,9 @@ class LocalTokenKeySource final : public auth::TokenKeySource {
     if (!pub.ok()) {
       if (absl::IsNotFound(pub.status()) ||
           absl::IsInvalidArgument(pub.status())) {
-        return absl::UnauthenticatedError(absl::StrCat(
-            "the token names version ", version,
-            " of the token-signing key, which does not exist"));
+        return absl::UnauthenticatedError(
+            absl::StrCat("the token names version ", version,
+                         " of the token-signing key, which does not exist"));
       }
       return absl::UnavailableError(absl::StrCat(
           "cannot read the token-signing key: ", pub.status().message()));

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "common/audit/security_event.h"
-#include "common/daemon/daemon.h"
 #include "common/auth/daemon_tokens.h"
+#include "common/daemon/daemon.h"
 #include "common/events/event_log_sink.h"
 #include "common/identity/spiffe_id.h"
 #include "common/logging/log.h"
@@ -21,8 +21,8 @@
 #include "services/keyd/certificates_service.h"
 #include "services/keyd/keyd_setup.h"
 #include "services/keyd/keys_service.h"
-#include "services/keyd/local_token_key_source.h"
 #include "services/keyd/local_certificate_source.h"
+#include "services/keyd/local_token_key_source.h"
 #include "services/keyd/secret_bytes.h"
 
 namespace {

@@ -127,8 +127,7 @@ class AuthdTest : public ::testing::Test {
     EXPECT_TRUE(s.ok()) << s.error_message();
     EXPECT_FALSE(created.initial_password().empty());
     v1::LoginResponse r;
-    s = Login(name, created.initial_password(), &r,
-              "Fresh-Kite-Pass-9034");
+    s = Login(name, created.initial_password(), &r, "Fresh-Kite-Pass-9034");
     EXPECT_TRUE(s.ok()) << s.error_message();
     return r.token();
   }
@@ -341,16 +340,16 @@ TEST_F(AuthdTest, TokensAreVerifiedByEveryDaemon) {
   v1::WhoAmIResponse who;
   ASSERT_TRUE(WhoAmI(admin, &who).ok());
   EXPECT_EQ(who.user(), "admin");
-  EXPECT_TRUE(Eventually([&] { return KeydListKeys(admin); },
-                         grpc::StatusCode::OK));
-  EXPECT_TRUE(Eventually([&] { return EventdQuery(admin); },
-                         grpc::StatusCode::OK));
+  EXPECT_TRUE(
+      Eventually([&] { return KeydListKeys(admin); }, grpc::StatusCode::OK));
+  EXPECT_TRUE(
+      Eventually([&] { return EventdQuery(admin); }, grpc::StatusCode::OK));
 
   std::string altered = admin;
   altered[altered.size() / 2] = altered[altered.size() / 2] == 'A' ? 'B' : 'A';
-  std::vector<std::string> bad = {
-      altered, admin.substr(0, admin.size() - 10), "v4.public.garbage", "",
-      std::string(5000, 'A')};
+  std::vector<std::string> bad = {altered, admin.substr(0, admin.size() - 10),
+                                  "v4.public.garbage", "",
+                                  std::string(5000, 'A')};
   for (const std::string& token : bad) {
     EXPECT_EQ(WhoAmI(token, &who).error_code(),
               grpc::StatusCode::UNAUTHENTICATED);
@@ -395,8 +394,7 @@ TEST_F(AuthdTest, ForgedAndExpiredTokensAreRefused) {
   s = WhoAmI(token, &who);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_THAT(s.error_message(), HasSubstr("expired"));
-  EXPECT_EQ(EventdQuery(token).error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(EventdQuery(token).error_code(), grpc::StatusCode::UNAUTHENTICATED);
 
   // The control: the same key and fresh claims pass, so the refusals above
   // are about the signature and the expiry, not about how the test signs.
@@ -405,10 +403,10 @@ TEST_F(AuthdTest, ForgedAndExpiredTokensAreRefused) {
 
 TEST_F(AuthdTest, LogoutRevokesTheTokenEverywhere) {
   std::string admin = AdminToken();
-  ASSERT_TRUE(Eventually([&] { return KeydListKeys(admin); },
-                         grpc::StatusCode::OK));
-  ASSERT_TRUE(Eventually([&] { return EventdQuery(admin); },
-                         grpc::StatusCode::OK));
+  ASSERT_TRUE(
+      Eventually([&] { return KeydListKeys(admin); }, grpc::StatusCode::OK));
+  ASSERT_TRUE(
+      Eventually([&] { return EventdQuery(admin); }, grpc::StatusCode::OK));
   grpc::ClientContext ctx;
   WithToken(&ctx, admin);
   v1::LogoutResponse out;
@@ -427,8 +425,8 @@ TEST_F(AuthdTest, DeletionAndRoleChangesRevokeTokens) {
   std::string admin = AdminToken();
   std::string bob = UserToken(admin, "bob", {"auditor"});
   std::string carol = UserToken(admin, "carol", {"operator"});
-  ASSERT_TRUE(Eventually([&] { return EventdQuery(bob); },
-                         grpc::StatusCode::OK));
+  ASSERT_TRUE(
+      Eventually([&] { return EventdQuery(bob); }, grpc::StatusCode::OK));
   // Deleting bob revokes his token.
   {
     grpc::ClientContext ctx;
@@ -488,8 +486,8 @@ TEST_F(AuthdTest, NobodyGrantsWhatTheyDoNotHold) {
             grpc::StatusCode::PERMISSION_DENIED);
   // An operator may read keys (keys.read): the token itself is fine at keyd
   // (once keyd follows authd's revocations).
-  ASSERT_TRUE(Eventually([&] { return KeydListKeys(op); },
-                         grpc::StatusCode::OK));
+  ASSERT_TRUE(
+      Eventually([&] { return KeydListKeys(op); }, grpc::StatusCode::OK));
   auto keys = v1::Keys::NewStub(ChannelTo("keyd", "client/rustiqctl"));
   grpc::ClientContext ctx3;
   WithToken(&ctx3, op);
@@ -506,8 +504,8 @@ TEST_F(AuthdTest, NobodyGrantsWhatTheyDoNotHold) {
 
 TEST_F(AuthdTest, AdminActionsAtKeydRecordThePerson) {
   std::string admin = AdminToken();
-  ASSERT_TRUE(Eventually([&] { return KeydListKeys(admin); },
-                         grpc::StatusCode::OK));
+  ASSERT_TRUE(
+      Eventually([&] { return KeydListKeys(admin); }, grpc::StatusCode::OK));
   auto keys = v1::Keys::NewStub(ChannelTo("keyd", "client/rustiqctl"));
   grpc::ClientContext ctx;
   WithToken(&ctx, admin);
@@ -549,14 +547,14 @@ TEST_F(AuthdTest, TheLastAdminStays) {
 
 TEST_F(AuthdTest, HostileInputsAreRefusedPrecisely) {
   std::string admin = AdminToken();
-  const std::vector<std::string> names = {
-      std::string(10000, 'a'),
-      std::string("ad\0min", 6),
-      "\xd0\xb0""dmin",  // Cyrillic a
-      "admin'; DROP TABLE users;--",
-      "Admin",
-      "../../etc/passwd",
-      ""};
+  const std::vector<std::string> names = {std::string(10000, 'a'),
+                                          std::string("ad\0min", 6),
+                                          "\xd0\xb0"
+                                          "dmin",  // Cyrillic a
+                                          "admin'; DROP TABLE users;--",
+                                          "Admin",
+                                          "../../etc/passwd",
+                                          ""};
   for (const std::string& name : names) {
     v1::LoginResponse r;
     grpc::Status s = Login(name, "whatever-password", &r);
@@ -591,8 +589,7 @@ TEST_F(AuthdTest, DaemonsCannotLogInAndClientsCannotWatchRevocations) {
   auto stream = Auth()->WatchRevocations(&ctx, {});
   v1::WatchRevocationsResponse m;
   EXPECT_FALSE(stream->Read(&m));
-  EXPECT_EQ(stream->Finish().error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
 }
 
 TEST_F(AuthdTest, NoSecretReachesAnyLog) {
@@ -608,8 +605,7 @@ TEST_F(AuthdTest, NoSecretReachesAnyLog) {
     std::string log = p->Log();
     for (const std::string& secret :
          {std::string(kInitial), std::string(kAdminPassword),
-          std::string("a-wrong-guess-xyz"), admin, bob,
-          admin.substr(10, 40)}) {
+          std::string("a-wrong-guess-xyz"), admin, bob, admin.substr(10, 40)}) {
       EXPECT_FALSE(absl::StrContains(log, secret))
           << "a secret of " << secret.size() << " bytes in a daemon's log:\n"
           << log;

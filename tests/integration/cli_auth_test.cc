@@ -170,14 +170,15 @@ TEST_F(CliAuthTest, LastAdminCannotBeDeleted) {
 
 // Provisioning a new device creates the first admin with a unique random
 // credential, shown once; provisioning it again creates nobody.
-TEST(CliProvisionAdminTest, FirstProvisioningCreatesOneAdminWithAFreshCredential) {
+TEST(CliProvisionAdminTest,
+     FirstProvisioningCreatesOneAdminWithAFreshCredential) {
   char tmpl[] = "/tmp/rustiq-prov-XXXXXX";
   ASSERT_NE(mkdtemp(tmpl), nullptr);
   std::string root = tmpl;
   std::vector<std::string> credentials;
   for (const char* device : {"/a", "/b"}) {
-    CtlRun r = Ctl(absl::StrCat("--json provision device --root ", root,
-                                device));
+    CtlRun r =
+        Ctl(absl::StrCat("--json provision device --root ", root, device));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     nlohmann::json j = nlohmann::json::parse(r.out);
     EXPECT_EQ(j["admin"], "admin");
@@ -186,11 +187,12 @@ TEST(CliProvisionAdminTest, FirstProvisioningCreatesOneAdminWithAFreshCredential
   }
   // No universal default: two devices, two credentials.
   EXPECT_NE(credentials[0], credentials[1]);
-  CtlRun again = Ctl(absl::StrCat("--json provision device --root ", root, "/a"));
+  CtlRun again =
+      Ctl(absl::StrCat("--json provision device --root ", root, "/a"));
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_FALSE(nlohmann::json::parse(again.out).contains("admin"));
-  CtlRun admin = Ctl(absl::StrCat("--config ", root,
-                                  "/a/etc/rustiq.toml provision admin"));
+  CtlRun admin = Ctl(
+      absl::StrCat("--config ", root, "/a/etc/rustiq.toml provision admin"));
   EXPECT_EQ(admin.exit_code, 1);
   EXPECT_THAT(admin.err, HasSubstr("accounts already"));
   std::filesystem::remove_all(root);

@@ -51,7 +51,6 @@ class TestTokens : public rpc::TokenVerifier {
   }
 };
 
-
 class CliKeysAdminTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -61,8 +60,8 @@ class CliKeysAdminTest : public ::testing::Test {
     keyd_ = std::make_unique<keyd::Keyd>(*std::move(keyd));
     keys_ = std::make_unique<keyd::KeysService>(keyd_->keys.get(),
                                                 keyd_->paths.master_key);
-    certs_ = std::make_unique<keyd::CertificatesService>(keyd_->ca.get(),
-                                                         &sink_);
+    certs_ =
+        std::make_unique<keyd::CertificatesService>(keyd_->ca.get(), &sink_);
     auto server = rpc::RpcServer::Start(
         rpc::ServerOptionsFromConfig(device_.config(), "keyd"),
         {rpc::Serve<v1::Keys>(keys_.get()),
@@ -102,9 +101,9 @@ class CliKeysAdminTest : public ::testing::Test {
 
 TEST_F(CliKeysAdminTest, AnAdminCreatesListsRotatesRetiresAndDeletesAKey) {
   LogIn("admin");
-  CtlRun r = Run(
-      "keys create app-signing --algorithm ed25519 --grant "
-      "'client/alice=sign,public-key'");
+  CtlRun r =
+      Run("keys create app-signing --algorithm ed25519 --grant "
+          "'client/alice=sign,public-key'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
 
   r = Run("keys list");

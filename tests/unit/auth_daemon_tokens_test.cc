@@ -65,7 +65,8 @@ TEST_F(DaemonTokensTest, VerifiesThroughKeydAndFollowsAuthd) {
   // Start, fetched it inline; Start fetched the current version).
   int asked = keys_.requests();
   EXPECT_LE(asked, 2);
-  for (int i = 0; i < 10; ++i) ASSERT_TRUE(tokens.verifier()->Verify(token).ok());
+  for (int i = 0; i < 10; ++i)
+    ASSERT_TRUE(tokens.verifier()->Verify(token).ok());
   EXPECT_EQ(keys_.requests(), asked);
 
   auth_.Publish({claims.token_id});
