@@ -866,15 +866,8 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
   parser.NonEmpty("--authd", &f.authd);
   if (absl::Status s = parser.Parse(argc, argv); !s.ok()) return s;
   if (f.quick) {
-    auto unless_given = [&](absl::string_view name, auto apply) {
-      if (!parser.Given(name)) apply();
-    };
-    unless_given("--rounds", [&] { f.rounds = 1; });
-    unless_given("--seconds", [&] { f.seconds = 0.3; });
-    unless_given("--warmup", [&] { f.warmup = 0.1; });
-    unless_given("--logins", [&] { f.logins = 5; });
-    // A smoke run reports the quiet check but does not wait for quiet.
-    unless_given("--max-other-load", [&] { f.max_other_load = 0; });
+    ApplyQuickRun(parser, &f, /*seconds=*/0.3, /*warmup=*/0.1);
+    if (!parser.Given("--logins")) f.logins = 5;
   }
   return f;
 }

@@ -67,6 +67,14 @@ bool FlagParser::Given(absl::string_view name) const {
   return std::find(given_.begin(), given_.end(), name) != given_.end();
 }
 
+void ApplyQuickRun(const FlagParser& parser, RunFlags* f, double seconds,
+                   double warmup) {
+  if (!parser.Given("--rounds")) f->rounds = 1;
+  if (!parser.Given("--seconds")) f->seconds = seconds;
+  if (!parser.Given("--warmup")) f->warmup = warmup;
+  if (!parser.Given("--max-other-load")) f->max_other_load = 0;
+}
+
 void AddRunFlags(FlagParser* parser, RunFlags* f, int max_threads) {
   parser->Valued("--seconds", [f](const std::string& v) {
     return absl::SimpleAtod(v, &f->seconds) && f->seconds > 0;

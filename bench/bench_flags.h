@@ -56,6 +56,12 @@ struct RunFlags {
 // of 1 to `max_threads`), --max-other-load C into `f`.
 void AddRunFlags(FlagParser* parser, RunFlags* f, int max_threads);
 
+// A --quick smoke run: one round of `seconds` after `warmup`, reporting the
+// quiet check without waiting for quiet; each only where its flag was not
+// given (a benchmark shortens its own flags the same way, with Given()).
+void ApplyQuickRun(const FlagParser& parser, RunFlags* f, double seconds,
+                   double warmup);
+
 // Comma-separated counts, each from 1 to `max`, into *out (replaced); false
 // when one is not.
 bool ParseCounts(absl::string_view value, int max, std::vector<int>* out);

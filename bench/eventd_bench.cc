@@ -1769,16 +1769,9 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
   parser.NonEmpty("--testserver", &f.testserver);
   if (absl::Status s = parser.Parse(argc, argv); !s.ok()) return s;
   if (f.quick) {
-    auto unless_given = [&](absl::string_view name, auto apply) {
-      if (!parser.Given(name)) apply();
-    };
-    unless_given("--rounds", [&] { f.rounds = 1; });
-    unless_given("--seconds", [&] { f.seconds = 0.5; });
-    unless_given("--warmup", [&] { f.warmup = 0.2; });
-    unless_given("--log-events", [&] { f.log_events = 100000; });
-    unless_given("--messages", [&] { f.messages = 5; });
-    // A smoke run reports the quiet check but does not wait for quiet.
-    unless_given("--max-other-load", [&] { f.max_other_load = 0; });
+    ApplyQuickRun(parser, &f, /*seconds=*/0.5, /*warmup=*/0.2);
+    if (!parser.Given("--log-events")) f.log_events = 100000;
+    if (!parser.Given("--messages")) f.messages = 5;
   }
   return f;
 }

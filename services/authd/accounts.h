@@ -100,8 +100,6 @@ class Accounts {
                                                absl::string_view password);
 
   const RoleCatalog& roles() const { return *roles_; }
-  // Waits for the failure counts still being written (tests, shutdown).
-  void DrainWrites() { deferred_.Drain(); }
 
  private:
   absl::StatusOr<std::string> IssueToken(const UserRecord& user,

@@ -18,15 +18,6 @@ void DeferredWrites::Post(std::function<void()> write) {
   if (!worker_.joinable()) worker_ = std::thread([this] { Run(); });
 }
 
-void DeferredWrites::Drain() {
-  absl::MutexLock lock(&mu_);
-  mu_.Await(absl::Condition(
-      +[](DeferredWrites* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
-        return self->queue_.empty() && !self->running_;
-      },
-      this));
-}
-
 void DeferredWrites::Run() {
   while (true) {
     std::function<void()> write;
@@ -40,11 +31,8 @@ void DeferredWrites::Run() {
       if (queue_.empty()) return;  // stopping, and everything ran
       write = std::move(queue_.front());
       queue_.pop_front();
-      running_ = true;
     }
     write();
-    absl::MutexLock lock(&mu_);
-    running_ = false;
   }
 }
 

@@ -27,15 +27,12 @@ class DeferredWrites {
 
   // Queues `write`; the worker starts with the first one.
   void Post(std::function<void()> write);
-  // Waits until everything posted so far has run.
-  void Drain();
 
  private:
   void Run();
 
   absl::Mutex mu_;
   std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
-  bool running_ ABSL_GUARDED_BY(mu_) = false;  // a write is executing
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread worker_;
 };
