@@ -6,8 +6,11 @@
 //
 //   rustiqctl provision device [--root DIR] [--device-id ID] [--service N]...
 //   rustiqctl provision identity svc/NAME|client/NAME
+#include <grp.h>
 #include <openssl/rand.h>
+#include <pwd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -35,7 +38,41 @@ struct DeviceArgs {
   uint32_t lifetime_hours = 0;  // 0: keyd.identity_lifetime_hours
   std::string admin_name = "admin";
   std::string admin_password_file;  // empty: a random initial credential
+  std::string bin_dir;  // empty: the build's bin/ when run from it, else
+                        // /usr/libexec/rustiq
 };
+
+constexpr char kInstalledBinDir[] = "/usr/libexec/rustiq";
+
+// Where the daemons' binaries are: --bin-dir, else the build tree's bin/
+// when this rustiqctl runs from one (<build>/cli/rustiqctl), else the
+// installed location.
+std::string DaemonBinDir(const DeviceArgs& args) {
+  if (!args.bin_dir.empty()) {
+    return std::filesystem::absolute(args.bin_dir).lexically_normal();
+  }
+  std::error_code ec;
+  std::filesystem::path self =
+      std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    std::filesystem::path build_bin = self.parent_path().parent_path() / "bin";
+    if (std::filesystem::exists(build_bin / "rustiq-keyd", ec)) {
+      return build_bin.lexically_normal();
+    }
+  }
+  return kInstalledBinDir;
+}
+
+// The daemons run as their own users when provisioning as root on a
+// machine that has them (scripts/create-users).
+bool StackUsersExist() {
+  if (geteuid() != 0) return false;
+  for (const config::StackDaemon& d : config::kSupervisedDaemons) {
+    std::string user = absl::StrCat(config::kDaemonUserPrefix, d.name);
+    if (getpwnam(user.c_str()) == nullptr) return false;
+  }
+  return getgrnam(std::string(config::kStackGroup).c_str()) != nullptr;
+}
 
 constexpr size_t kMaxPasswordFileBytes = 1024;
 
@@ -118,6 +155,8 @@ absl::StatusOr<config::StackConfig> DeviceConfig(const GlobalOptions& global,
     return old;
   }
   cfg.source_path = path;
+  cfg.supervisord.daemons =
+      config::StackDaemonsConfig(DaemonBinDir(args), StackUsersExist());
   cfg.device_id = args.device_id.empty() ? NewDeviceId() : args.device_id;
   if (absl::Status s = identity::ValidateTrustDomain(cfg.device_id); !s.ok()) {
     return absl::InvalidArgumentError(
@@ -247,6 +286,11 @@ void AddProvisionCommand(CLI::App& app, const GlobalOptions& global,
                    "keyd.identity_lifetime_hours; at most "
                    "keyd.max_identity_lifetime_hours)")
       ->check(CLI::Range(1u, 24u * 365u));
+  device->add_option(
+      "--bin-dir", dev->bin_dir,
+      "Directory of the daemons' binaries for [supervisord.daemons] "
+      "(default: the build's bin/ when rustiqctl runs from a build, else "
+      "/usr/libexec/rustiq)");
   device->add_option("--admin-name", dev->admin_name,
                      "Name of the first admin account (default: admin)");
   device->add_option("--admin-password-file", dev->admin_password_file,

@@ -45,6 +45,12 @@ void AddUsersCommand(CLI::App& app, const GlobalOptions& global,
                      Action* action);
 void AddRolesCommand(CLI::App& app, const GlobalOptions& global,
                      Action* action);
+// status (cli/cmd_status.cc) and services (cli/cmd_services.cc), through
+// rustiq-supervisord.
+void AddStatusCommand(CLI::App& app, const GlobalOptions& global,
+                      Action* action);
+void AddServicesCommand(CLI::App& app, const GlobalOptions& global,
+                        Action* action);
 
 }  // namespace rustiq::cli
 

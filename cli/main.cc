@@ -37,6 +37,8 @@ int main(int argc, char** argv) {
   AddAuthCommands(app, global, &action);
   AddUsersCommand(app, global, &action);
   AddRolesCommand(app, global, &action);
+  AddStatusCommand(app, global, &action);
+  AddServicesCommand(app, global, &action);
 
   try {
     app.parse(argc, argv);

@@ -47,6 +47,18 @@ function(rustiq_executable name)
   target_link_libraries(${name} PRIVATE ${ARG_DEPS})
 endfunction()
 
+# rustiq_daemon_executable(NAME SOURCES ... DEPS ...): a daemon, also linked
+# as ${CMAKE_BINARY_DIR}/bin/NAME, so that a development device's
+# [supervisord.daemons] can name every daemon of the build in one directory.
+function(rustiq_daemon_executable name)
+  rustiq_executable(${name} ${ARGN})
+  add_custom_command(TARGET ${name} POST_BUILD
+    COMMAND ${CMAKE_COMMAND} -E make_directory "${CMAKE_BINARY_DIR}/bin"
+    COMMAND ${CMAKE_COMMAND} -E create_symlink "$<TARGET_FILE:${name}>"
+            "${CMAKE_BINARY_DIR}/bin/${name}"
+    VERBATIM)
+endfunction()
+
 # rustiq_test(NAME SOURCES ... DEPS ... [LABELS ...]): a GoogleTest binary
 # registered with ctest.
 function(rustiq_test name)

@@ -16,6 +16,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "common/config/section_reader.h"
+#include "common/config/supervisord_section.h"
 #include "common/identity/spiffe_id.h"
 #include "common/logging/log.h"
 
@@ -23,95 +25,6 @@ namespace rustiq::config {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Where a value came from, for error messages: "file:line".
-std::string Where(const toml::node& node, absl::string_view origin) {
-  const toml::source_region& src = node.source();
-  if (src.begin.line == 0) return std::string(origin);
-  return absl::StrCat(src.path ? *src.path : std::string(origin), ":",
-                      src.begin.line);
-}
-
-// Reads one section's keys, refusing unknown ones. Each Read* call consumes a
-// key; Finish() reports anything left over.
-class SectionReader {
- public:
-  SectionReader(const toml::table* table, std::string section,
-                std::string origin)
-      : table_(table),
-        section_(std::move(section)),
-        origin_(std::move(origin)) {}
-
-  absl::Status ReadString(absl::string_view key, std::string* out,
-                          const std::function<absl::Status(absl::string_view)>&
-                              validate = nullptr) {
-    const toml::node* node = Take(key);
-    if (node == nullptr) return absl::OkStatus();
-    const auto* value = node->as_string();
-    if (value == nullptr) return Bad(*node, key, "a string");
-    if (validate) {
-      if (absl::Status s = validate(value->get()); !s.ok()) {
-        return Bad(*node, key, s.message());
-      }
-    }
-    *out = value->get();
-    return absl::OkStatus();
-  }
-
-  absl::Status ReadUint(absl::string_view key, uint32_t* out, int64_t min,
-                        int64_t max) {
-    const toml::node* node = Take(key);
-    if (node == nullptr) return absl::OkStatus();
-    const auto* value = node->as_integer();
-    if (value == nullptr || value->get() < min || value->get() > max) {
-      return Bad(*node, key,
-                 absl::StrCat("an integer from ", min, " to ", max));
-    }
-    *out = static_cast<uint32_t>(value->get());
-    return absl::OkStatus();
-  }
-
-  absl::Status Finish() {
-    if (table_ == nullptr) return absl::OkStatus();
-    for (const auto& [k, v] : *table_) {
-      if (std::find(seen_.begin(), seen_.end(), std::string(k.str())) ==
-          seen_.end()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(Where(v, origin_), ": unknown key '", section_, ".",
-                         std::string(k.str()),
-                         "' (known keys: ", absl::StrJoin(known_, ", "), ")"));
-      }
-    }
-    return absl::OkStatus();
-  }
-
- private:
-  const toml::node* Take(absl::string_view key) {
-    known_.emplace_back(key);
-    if (table_ == nullptr) return nullptr;
-    const toml::node* node =
-        table_->get(std::string_view(key.data(), key.size()));
-    if (node != nullptr) seen_.emplace_back(key);
-    return node;
-  }
-
-  absl::Status Bad(const toml::node& node, absl::string_view key,
-                   absl::string_view expected) {
-    std::ostringstream got;
-    node.visit([&got](const auto& n) { got << n; });
-    std::string shown = got.str();
-    if (shown.size() > 60) shown = shown.substr(0, 60) + "...";
-    return absl::InvalidArgumentError(
-        absl::StrCat(Where(node, origin_), ": key '", section_, ".", key,
-                     "': expected ", expected, ", got ", shown));
-  }
-
-  const toml::table* table_;
-  std::string section_;
-  std::string origin_;
-  std::vector<std::string> seen_;
-  std::vector<std::string> known_;
-};
 
 absl::Status AbsolutePath(absl::string_view p) {
   if (p.empty() || p.front() != '/') {
@@ -157,7 +70,8 @@ absl::StatusOr<StackConfig> FromTable(const toml::table& root,
                                       const std::string& origin,
                                       bool complete = true) {
   static const std::vector<std::string> kSections = {
-      "device", "paths", "rpc", "log", "keyd", "eventd", "authd"};
+      "device", "paths",  "rpc",   "log",
+      "keyd",   "eventd", "authd", "supervisord"};
   for (const auto& [k, v] : root) {
     if (std::find(kSections.begin(), kSections.end(), std::string(k.str())) ==
         kSections.end()) {
@@ -309,6 +223,10 @@ absl::StatusOr<StackConfig> FromTable(const toml::table& root,
     if (s.ok()) s = authd.ReadUint(key, value, lo, hi);
   }
   if (s.ok()) s = authd.Finish();
+  if (s.ok()) {
+    s = ReadSupervisordSection(root["supervisord"].as_table(), origin, complete,
+                               &cfg.supervisord);
+  }
   if (!s.ok()) return s;
   if (complete && cfg.keyd.backend == "pkcs11" &&
       (cfg.keyd.pkcs11_module.empty() || cfg.keyd.pkcs11_pin_file.empty())) {
@@ -481,6 +399,7 @@ std::string RenderConfig(const StackConfig& c) {
     authd.insert_or_assign(key, static_cast<int64_t>(value));
   }
   root.insert_or_assign("authd", std::move(authd));
+  root.insert_or_assign("supervisord", RenderSupervisordSection(c.supervisord));
   std::ostringstream out;
   out << "# rustiq device configuration. See docs/configuration.md.\n"
       << root << "\n";

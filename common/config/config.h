@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -107,6 +108,50 @@ struct AuthdConfig {
   uint32_t source_free_failures = 10;
 };
 
+// One daemon supervisord starts in standalone mode
+// ([supervisord.daemons.<name>]).
+struct SupervisedDaemon {
+  std::string name;               // the table's name: "keyd"
+  std::string binary;             // absolute path of the executable
+  std::vector<std::string> args;  // its arguments (argv[1..])
+  // The user and group it runs as when supervisord is root (created by
+  // deploy/sysusers.d/rustiq.conf); empty: supervisord's own.
+  std::string user;
+  std::string group;
+  // Daemons that must be SERVING before this one starts (its clients come
+  // after it); they stop after it.
+  std::vector<std::string> after;
+  // "always" (restart whenever it ends), "on-failure" (not after a clean
+  // exit 0) or "never".
+  std::string restart = "always";
+};
+
+// [supervisord]: running, watching and restarting the stack
+// (docs/supervisord.md).
+struct SupervisordConfig {
+  // A running daemon's health is checked this often; a check not answered
+  // within health_timeout_ms fails, and health_failures failures in a row
+  // get the daemon killed and restarted.
+  uint32_t health_interval_ms = 1000;
+  uint32_t health_timeout_ms = 1000;
+  uint32_t health_failures = 3;
+  // A started daemon that is not SERVING within this is killed (a failed
+  // start).
+  uint32_t start_timeout_ms = 10000;
+  // SIGTERM, then SIGKILL after this.
+  uint32_t stop_timeout_ms = 5000;
+  // Restart back-off: restart_delay_ms doubled after each exit up to
+  // restart_max_delay_ms, with up to 25% random jitter; it resets once a
+  // daemon has served for crash_loop_seconds.
+  uint32_t restart_delay_ms = 100;
+  uint32_t restart_max_delay_ms = 30000;
+  // crash_loop_exits exits within crash_loop_seconds: FAILED, not
+  // restarted until asked.
+  uint32_t crash_loop_exits = 5;
+  uint32_t crash_loop_seconds = 60;
+  std::vector<SupervisedDaemon> daemons;  // by name
+};
+
 struct LogConfig {
   std::string level = "info";
 };
@@ -120,6 +165,7 @@ struct StackConfig {
   KeydConfig keyd;
   EventdConfig eventd;
   AuthdConfig authd;
+  SupervisordConfig supervisord;
 };
 
 // Resolves the config path: explicit flag, else $RUSTIQ_CONFIG, else the

@@ -65,6 +65,13 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> ChannelFactory::Connect(
                    options_.call_deadline_ms / 1000, ".",
                    absl::Dec(options_.call_deadline_ms % 1000, absl::kZeroPad3),
                    R"(s"}]})"));
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
+              static_cast<int>(options_.reconnect_min_ms));
+  // (GRPC_ARG_MIN_RECONNECT_BACKOFF_MS is not set: despite its name, gRPC
+  // uses it as the connection attempt's timeout, which must stay long
+  // enough for a handshake on a loaded device.)
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
+              static_cast<int>(options_.reconnect_max_ms));
   if (options_.private_connection) {
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   }

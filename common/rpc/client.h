@@ -28,6 +28,12 @@ struct ClientOptions {
   // Give each channel its own connection instead of sharing one with equal
   // channels (benchmarks measuring handshakes, tests of reconnection).
   bool private_connection = false;
+  // Reconnection back-off after a failed connection (the daemon restarting):
+  // starts at reconnect_min_ms and grows up to reconnect_max_ms. gRPC's
+  // defaults (1 s up to 120 s) suit a network, not a local socket whose
+  // daemon the supervisor restarts within a second.
+  uint32_t reconnect_min_ms = 100;
+  uint32_t reconnect_max_ms = 1000;
 };
 
 // Options for a client whose identity is client/<name> (the CLI, local

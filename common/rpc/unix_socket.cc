@@ -63,6 +63,7 @@ absl::Status PrepareSocketDirectory(const std::string& dir, gid_t gid) {
       return Errno("cannot set the group of", dir);
     }
     if ((st.st_mode & 07777) != kSocketDirMode &&
+        (st.st_mode & 07777) != kSharedSocketDirMode &&
         chmod(dir.c_str(), kSocketDirMode) != 0) {
       return Errno("cannot set mode 0750 on", dir);
     }

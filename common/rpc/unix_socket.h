@@ -13,14 +13,19 @@
 namespace rustiq::rpc {
 
 inline constexpr mode_t kSocketDirMode = 0750;
+// The runtime directory supervisord prepares for a stack of daemons running
+// as different users in one group: each creates its own socket there, and
+// the sticky bit keeps it from removing another's.
+inline constexpr mode_t kSharedSocketDirMode = 01770;
 inline constexpr mode_t kSocketMode = 0660;
 
 // Resolves a group name to its gid; empty means the process's effective gid.
 absl::StatusOr<gid_t> ResolveGroup(const std::string& group);
 
 // Creates `dir` (mode 0750, group `gid`) if missing. An existing directory we
-// own is brought to that mode and group; one we do not own must at least not
-// be accessible to others. A symlink is refused.
+// own is brought to that group and, unless it is already the shared stack
+// directory (kSharedSocketDirMode), to mode 0750; one we do not own must at
+// least not be accessible to others. A symlink is refused.
 absl::Status PrepareSocketDirectory(const std::string& dir, gid_t gid);
 
 // Makes `path` free for a new listener: a stale socket is removed; a socket

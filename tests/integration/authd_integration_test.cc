@@ -201,26 +201,7 @@ class AuthdTest : public ::testing::Test {
   // A token with `claims`, signed by the device's own token-signing key
   // (as only keyd could), for claims authd would never issue.
   std::string SignedByDevice(const rpc::TokenClaims& claims) {
-    keyd::KeyManager& keys = device_.keys();
-    v1::GetPublicKeyRequest pub_req;
-    pub_req.set_name("token-signing");
-    absl::StatusOr<v1::PublicKey> pub =
-        keys.GetPublicKey({"svc/authd", false}, pub_req);
-    EXPECT_TRUE(pub.ok()) << pub.status();
-    absl::StatusOr<std::string> token = auth::IssueToken(
-        claims, device_.config().device_id, pub->version(),
-        [&](absl::string_view input) -> absl::StatusOr<std::string> {
-          v1::SignRequest req;
-          req.set_name("token-signing");
-          req.set_algorithm(v1::SIGNATURE_ALGORITHM_ED25519);
-          req.set_message(std::string(input));
-          absl::StatusOr<v1::SignResponse> signed_ =
-              keys.Sign({"svc/authd", false}, req);
-          if (!signed_.ok()) return signed_.status();
-          return signed_->signature();
-        });
-    EXPECT_TRUE(token.ok()) << token.status();
-    return *token;
+    return device_.SignToken(claims);
   }
 
   rpc::TokenClaims AdminClaims() {

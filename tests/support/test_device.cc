@@ -13,6 +13,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "common/auth/token_claims.h"
+#include "common/auth/token_issuer.h"
 #include "common/pki/identity_files.h"
 #include "common/pki/openssl_util.h"
 #include "common/pki/provisioner.h"
@@ -145,6 +147,43 @@ void TestDevice::ReissueService(absl::string_view daemon) {
           .ok());
 }
 
+std::string TestDevice::SignToken(const rpc::TokenClaims& claims) const {
+  keyd::KeyManager& keys = *keyd_->keys;
+  v1::GetPublicKeyRequest pub_req;
+  pub_req.set_name("token-signing");
+  absl::StatusOr<v1::PublicKey> pub =
+      keys.GetPublicKey({"svc/authd", false}, pub_req);
+  EXPECT_TRUE(pub.ok()) << pub.status();
+  if (!pub.ok()) return "";
+  absl::StatusOr<std::string> token = auth::IssueToken(
+      claims, config_.device_id, pub->version(),
+      [&](absl::string_view input) -> absl::StatusOr<std::string> {
+        v1::SignRequest req;
+        req.set_name("token-signing");
+        req.set_algorithm(v1::SIGNATURE_ALGORITHM_ED25519);
+        req.set_message(std::string(input));
+        absl::StatusOr<v1::SignResponse> signed_ =
+            keys.Sign({"svc/authd", false}, req);
+        if (!signed_.ok()) return signed_.status();
+        return signed_->signature();
+      });
+  EXPECT_TRUE(token.ok()) << token.status();
+  return token.ok() ? *token : "";
+}
+
+std::string TestDevice::PersonToken(
+    const std::string& subject,
+    const std::vector<std::string>& permissions) const {
+  rpc::TokenClaims c;
+  c.subject = subject;
+  c.token_id = auth::NewTokenId();
+  c.roles = {"admin"};
+  c.permissions = permissions;
+  c.issued = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
+  c.expires = c.issued + absl::Minutes(5);
+  return SignToken(c);
+}
+
 ServerProcess::ServerProcess(const TestDevice& device, std::string name,
                              std::vector<std::string> extra_args)
     : device_(device), name_(std::move(name)) {
@@ -160,6 +199,9 @@ ServerProcess::ServerProcess(const TestDevice& device, std::string name,
             device.config_path()};
   } else if (name_ == "authd") {
     argv = {BinaryPath("services/authd/rustiq-authd"), "--config",
+            device.config_path()};
+  } else if (name_ == "supervisord") {
+    argv = {BinaryPath("services/supervisord/rustiq-supervisord"), "--config",
             device.config_path()};
   } else {
     argv = {BinaryPath("tests/testserver/rustiq-testserver"), "--config",

@@ -14,6 +14,7 @@
 #include "common/config/config.h"
 #include "common/pki/certificate_authority.h"
 #include "common/rpc/client.h"
+#include "common/rpc/token_verifier.h"
 #include "services/keyd/keyd_setup.h"
 
 namespace rustiq::testing {
@@ -53,6 +54,13 @@ class TestDevice {
   // keyd's keys, opened by the test beside the keyd process (to sign with
   // the device's own token key, as a forger holding it would).
   keyd::KeyManager& keys() const { return *keyd_->keys; }
+  // A token with `claims`, signed by the device's own token-signing key
+  // (as only keyd could): for tests that need a person's token without a
+  // login, or claims authd would never issue.
+  std::string SignToken(const rpc::TokenClaims& claims) const;
+  // A valid token of `subject` holding `permissions`, for 5 minutes.
+  std::string PersonToken(const std::string& subject,
+                          const std::vector<std::string>& permissions) const;
 
  private:
   std::string root_;
@@ -62,8 +70,8 @@ class TestDevice {
 };
 
 // Runs a daemon as a real child process on the device: rustiq-keyd,
-// rustiq-eventd or rustiq-authd for "keyd", "eventd", "authd", else
-// rustiq-testserver under `name`.
+// rustiq-eventd, rustiq-authd or rustiq-supervisord for "keyd", "eventd",
+// "authd", "supervisord", else rustiq-testserver under `name`.
 class ServerProcess {
  public:
   ServerProcess(const TestDevice& device, std::string name = "testserver",

@@ -1,0 +1,102 @@
+#include "services/supervisord/proc_memory.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <limits>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace rustiq::supervisord {
+namespace {
+
+// smaps_rollup is a few hundred bytes; anything much larger is not it.
+constexpr size_t kMaxFileBytes = 64 * 1024;
+
+// "   1234 kB" -> 1234 * 1024.
+absl::StatusOr<uint64_t> ParseKilobytes(absl::string_view field,
+                                        absl::string_view value) {
+  value = absl::StripAsciiWhitespace(value);
+  if (!absl::ConsumeSuffix(&value, "kB")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "smaps_rollup: ", field, " is not in kB: \"", value, "\""));
+  }
+  value = absl::StripTrailingAsciiWhitespace(value);
+  uint64_t kilobytes = 0;
+  if (!absl::SimpleAtoi(value, &kilobytes) ||
+      kilobytes > std::numeric_limits<uint64_t>::max() / 1024) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "smaps_rollup: ", field, " is not a number: \"", value, "\""));
+  }
+  return kilobytes * 1024;
+}
+
+}  // namespace
+
+absl::StatusOr<Memory> ParseSmapsRollup(absl::string_view text) {
+  std::optional<uint64_t> rss;
+  std::optional<uint64_t> pss;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    // Exact field names: "Pss_Anon:" and the like are other lines.
+    std::optional<uint64_t>* target = nullptr;
+    absl::string_view field;
+    if (absl::StartsWith(line, "Rss:")) {
+      target = &rss;
+      field = "Rss";
+    } else if (absl::StartsWith(line, "Pss:")) {
+      target = &pss;
+      field = "Pss";
+    } else {
+      continue;
+    }
+    absl::StatusOr<uint64_t> bytes = ParseKilobytes(field, line.substr(4));
+    if (!bytes.ok()) return bytes.status();
+    *target = *bytes;
+  }
+  if (!rss.has_value() || !pss.has_value()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "smaps_rollup has no ", rss.has_value() ? "Pss:" : "Rss:", " line"));
+  }
+  return Memory{.rss_bytes = *rss, .pss_bytes = *pss};
+}
+
+absl::StatusOr<Memory> ReadMemory(pid_t pid) {
+  const std::string path = absl::StrCat("/proc/", pid, "/smaps_rollup");
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("cannot open ", path));
+  }
+  std::string text;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      // ESRCH: the process exited (or is a zombie) after the open.
+      int saved = errno;
+      close(fd);
+      return absl::ErrnoToStatus(saved, absl::StrCat("cannot read ", path));
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+    if (text.size() > kMaxFileBytes) break;
+  }
+  close(fd);
+  absl::StatusOr<Memory> memory = ParseSmapsRollup(text);
+  if (!memory.ok()) {
+    return absl::Status(memory.status().code(),
+                        absl::StrCat(path, ": ", memory.status().message()));
+  }
+  return memory;
+}
+
+}  // namespace rustiq::supervisord

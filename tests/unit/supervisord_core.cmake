@@ -1,0 +1,4 @@
+# The supervisor's state machine (real child processes, a health probe the
+# test controls), its restart policy and start order.
+rustiq_test(supervisord_supervisor_test SOURCES supervisord_supervisor_test.cc
+            DEPS rustiq_supervisord LABELS unit)
