@@ -3,6 +3,7 @@
 // token signer (keyd), the revocations, Accounts and its service, and its
 // own identity's renewal. The logic is in Accounts.
 //   rustiq-authd [--config FILE] [--seccomp-complain]
+#include <malloc.h>
 #include <sys/stat.h>
 
 #include <memory>
@@ -31,6 +32,7 @@ namespace {
 
 constexpr absl::Duration kEventDrain = absl::Seconds(2);
 constexpr absl::Duration kPruneEvery = absl::Minutes(1);
+constexpr int kMmapThresholdBytes = 1 << 20;
 
 }  // namespace
 
@@ -42,6 +44,13 @@ int main(int argc, char** argv) {
   if (!flags) return 2;
   std::optional<rustiq::config::StackConfig> config = daemon::Begin(*flags);
   if (!config) return 1;
+
+  // Every argon2id hash takes argon2_memory_kib (19 MiB) for a moment. A
+  // fixed mmap threshold makes glibc map and unmap that block for each hash
+  // instead of keeping it in the heap after the first (glibc raises the
+  // threshold past any mapped block that is freed), so an idle authd goes
+  // back to its idle size after logins.
+  mallopt(M_MMAP_THRESHOLD, kMmapThresholdBytes);
 
   // The store is opened and checked before confinement, so that a damaged
   // one stops authd at once with what is wrong.
