@@ -106,8 +106,12 @@ TEST(SupervisordConfig, RoundTripsThroughRender) {
     EXPECT_EQ(d.binary, "/opt/bin/rustiq-" + d.name);
     EXPECT_EQ(d.user, "rustiq-" + d.name);
     EXPECT_EQ(d.group, "rustiq");
-    if (d.name == "authd") EXPECT_THAT(d.after, ElementsAre("keyd", "eventd"));
-    if (d.name == "keyd") EXPECT_TRUE(d.after.empty());
+    if (d.name == "authd") {
+      EXPECT_THAT(d.after, ElementsAre("keyd", "eventd"));
+    }
+    if (d.name == "keyd") {
+      EXPECT_TRUE(d.after.empty());
+    }
   }
 }
 
