@@ -260,7 +260,7 @@ TEST_F(SupervisorTest, AStartThatNeverServesIsKilledAtTheTimeout) {
   probe_.Set("a", Health::kNotServing);
   Make({Shell("a", "exec sleep 100")}, c);
   DaemonSnapshot s = WaitFor(
-      "a", [](const DaemonSnapshot& s) { return s.last_exit.has_value(); });
+      "a", [](const DaemonSnapshot& d) { return d.last_exit.has_value(); });
   EXPECT_EQ(s.last_exit->killed_by_supervisor, "start-timeout");
 }
 
@@ -347,8 +347,8 @@ TEST_F(SupervisorTest, AMissingBinaryIsAFailedStartNotACrash) {
   d.name = "ghost";
   d.binary = "/nonexistent/rustiq-ghost";
   Make({d});
-  DaemonSnapshot s = WaitFor("ghost", [](const DaemonSnapshot& s) {
-    return s.state == State::kFailed;
+  DaemonSnapshot s = WaitFor("ghost", [](const DaemonSnapshot& d) {
+    return d.state == State::kFailed;
   });
   ASSERT_TRUE(s.last_exit.has_value());
   EXPECT_THAT(s.last_exit->text, HasSubstr("/nonexistent/rustiq-ghost"));
