@@ -11,13 +11,13 @@
 #include "absl/strings/str_format.h"
 #include "cli/output.h"
 #include "cli/text.h"
+#include "common/config/daemons.h"
 
 namespace rustiq::cli {
 namespace {
 
 constexpr char kBoldRed[] = "\033[1;31m";
 constexpr char kReset[] = "\033[0m";
-constexpr size_t kMaxDaemonNameBytes = 32;
 
 bool Running(const v1::DaemonStatus& d) { return d.pid() != 0; }
 
@@ -268,23 +268,9 @@ int ExitCodeForVerdict(StackVerdict verdict) {
 }
 
 absl::Status CheckDaemonName(absl::string_view name) {
-  if (name.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("NAME is empty: give a daemon's name of 1-",
-                     kMaxDaemonNameBytes, " bytes"));
-  }
-  if (name.size() > kMaxDaemonNameBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("NAME \"", Shown(name), "\" is longer than ",
-                     kMaxDaemonNameBytes, " bytes"));
-  }
-  for (char c : name) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-          c == '-')) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("NAME \"", Shown(name),
-                       "\" is not a daemon's name: use a-z 0-9 _ - only"));
-    }
+  if (absl::Status s = config::ValidateStackName(name); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "NAME \"", Shown(name), "\" is not a daemon's name: ", s.message()));
   }
   return absl::OkStatus();
 }

@@ -69,8 +69,9 @@ StackVerdict JudgeStack(const v1::ListDaemonsResponse& daemons, bool security);
 // whatever the reason, and the output says which.
 int ExitCodeForVerdict(StackVerdict verdict);
 
-// NAME of 'rustiqctl services ...', checked before anything is sent: 1-32
-// bytes of a-z 0-9 _ - (InvalidArgument, naming NAME, otherwise).
+// NAME of 'rustiqctl services ...', checked before anything is sent with
+// the device's name rule (config::ValidateStackName); InvalidArgument,
+// naming NAME, otherwise.
 absl::Status CheckDaemonName(absl::string_view name);
 
 // The line of 'rustiqctl services restart|stop|start': "keyd: restarting

@@ -1,8 +1,25 @@
 #include "common/config/daemons.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
 namespace rustiq::config {
+
+absl::Status ValidateStackName(absl::string_view v) {
+  constexpr size_t kMaxNameBytes = 32;
+  bool ok = !v.empty() && v.size() <= kMaxNameBytes &&
+            (absl::ascii_islower(v[0]) || v[0] == '_');
+  for (char c : v) {
+    ok = ok && (absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-' ||
+                c == '_');
+  }
+  if (!ok) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "a name of 1-", kMaxNameBytes,
+        " characters from [a-z0-9_-], starting with a letter or '_'"));
+  }
+  return absl::OkStatus();
+}
 
 std::vector<SupervisedDaemon> StackDaemonsConfig(const std::string& bin_dir,
                                                  bool own_users) {

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "common/config/config.h"
 
@@ -31,6 +32,11 @@ inline constexpr std::array<StackDaemon, 3> kSupervisedDaemons = {{
 // all in the group that owns the sockets.
 inline constexpr absl::string_view kDaemonUserPrefix = "rustiq-";
 inline constexpr absl::string_view kStackGroup = "rustiq";
+
+// A daemon's, user's or group's name on a rustiq device: 1-32 characters
+// of [a-z0-9_-], starting with a letter or '_' (what useradd takes and a
+// SPIFFE path segment allows). InvalidArgument saying so otherwise.
+absl::Status ValidateStackName(absl::string_view name);
 
 // [supervisord.daemons] for the daemons of kSupervisedDaemons, each binary
 // <bin_dir>/rustiq-<name>; with `own_users`, each as rustiq-<name> in the

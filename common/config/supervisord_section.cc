@@ -3,31 +3,15 @@
 #include <algorithm>
 #include <tuple>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/config/daemons.h"
 #include "common/config/section_reader.h"
 
 namespace rustiq::config {
 namespace {
 
-constexpr size_t kMaxNameBytes = 32;
-
-// Daemon, user and group names: what useradd and a SPIFFE path segment
-// both take.
-absl::Status Name(absl::string_view v) {
-  bool ok = !v.empty() && v.size() <= kMaxNameBytes &&
-            (absl::ascii_islower(v[0]) || v[0] == '_');
-  for (char c : v) {
-    ok = ok && (absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-' ||
-                c == '_');
-  }
-  if (!ok) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "a name of 1-", kMaxNameBytes,
-        " characters from [a-z0-9_-], starting with a letter or '_'"));
-  }
-  return absl::OkStatus();
-}
+// Daemon, user and group names.
+absl::Status Name(absl::string_view v) { return ValidateStackName(v); }
 
 absl::Status OptionalName(absl::string_view v) {
   return v.empty() ? absl::OkStatus() : Name(v);

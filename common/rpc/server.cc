@@ -34,7 +34,6 @@ ServerOptions ServerOptionsFromConfig(const config::StackConfig& config,
 absl::StatusOr<gid_t> PrepareServerPaths(const ServerOptions& options) {
   absl::StatusOr<gid_t> gid = ResolveGroup(options.socket_group);
   if (!gid.ok()) return gid.status();
-  if (options.shared_runtime_dir) return gid;
   if (absl::Status s = PrepareSocketDirectory(options.runtime_dir, *gid);
       !s.ok()) {
     return s;

@@ -37,10 +37,6 @@ struct ServerOptions {
   uint32_t max_concurrent_calls_per_caller = 16;
   int max_threads = 64;
   std::vector<std::string> health_callers = kHealthCallers;
-  // The runtime directory is the stack's shared one, prepared by
-  // supervisord (root:rustiq, mode 01770): it is used as it is, never
-  // handed to this server's group or mode.
-  bool shared_runtime_dir = false;
 };
 
 // Derives a daemon's server options from the device configuration.

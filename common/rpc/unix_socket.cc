@@ -57,13 +57,17 @@ absl::Status PrepareSocketDirectory(const std::string& dir, gid_t gid) {
         absl::StrCat("socket directory ", dir,
                      " is not a directory (a symlink is refused)"));
   }
+  if (st.st_uid == geteuid() && (st.st_mode & 07777) == kSharedSocketDirMode) {
+    // The stack's shared directory (supervisord's): its group and mode are
+    // the stack's, not this server's.
+    return absl::OkStatus();
+  }
   if (st.st_uid == geteuid()) {
     if (st.st_gid != gid &&
         chown(dir.c_str(), static_cast<uid_t>(-1), gid) != 0) {
       return Errno("cannot set the group of", dir);
     }
     if ((st.st_mode & 07777) != kSocketDirMode &&
-        (st.st_mode & 07777) != kSharedSocketDirMode &&
         chmod(dir.c_str(), kSocketDirMode) != 0) {
       return Errno("cannot set mode 0750 on", dir);
     }

@@ -23,9 +23,9 @@ inline constexpr mode_t kSocketMode = 0660;
 absl::StatusOr<gid_t> ResolveGroup(const std::string& group);
 
 // Creates `dir` (mode 0750, group `gid`) if missing. An existing directory we
-// own is brought to that group and, unless it is already the shared stack
-// directory (kSharedSocketDirMode), to mode 0750; one we do not own must at
-// least not be accessible to others. A symlink is refused.
+// own is brought to that mode and group, unless it is the stack's shared
+// directory (kSharedSocketDirMode), which is left as it is; one we do not own
+// must at least not be accessible to others. A symlink is refused.
 absl::Status PrepareSocketDirectory(const std::string& dir, gid_t gid);
 
 // Makes `path` free for a new listener: a stale socket is removed; a socket

@@ -148,8 +148,8 @@ int main(int argc, char** argv) {
 
   rustiq::rpc::ServerOptions options =
       rustiq::rpc::ServerOptionsFromConfig(*config, flags->name);
-  // Its own socket is root's (the CLI's), in the shared directory.
-  options.shared_runtime_dir = stack_gid.has_value();
+  // Its own socket is root's (the CLI's), in the shared directory, which
+  // PrepareServerPaths leaves as PrepareFiles made it.
   if (absl::StatusOr<gid_t> gid = rustiq::rpc::PrepareServerPaths(options);
       !gid.ok()) {
     log::Error("cannot prepare the socket directory",
@@ -192,6 +192,7 @@ int main(int argc, char** argv) {
   sup.env = {absl::StrCat("RUSTIQ_CONFIG=", config->source_path),
              "PATH=/usr/sbin:/usr/bin:/sbin:/bin"};
   sup.reap_orphans = true;
+  sup.max_tick = absl::Seconds(1);  // every SIGCHLD wakes it
   sup.runtime_dir = config->paths.runtime_dir;
   sv::Supervisor supervisor(*std::move(daemons), sup, &probe, &sink, &relay);
   const absl::Time started = absl::Now();
@@ -207,13 +208,18 @@ int main(int argc, char** argv) {
     }
   });
 
+  // Stops the daemons and the reaper: on a failure below, and at the end.
+  auto stop_stack = [&] {
+    supervisor.Shutdown();
+    stopping = true;
+    reaper.join();
+  };
+
   absl::StatusOr<std::unique_ptr<rustiq::auth::DaemonTokens>> tokens =
       rustiq::auth::StartDaemonTokens(*config, flags->name, *keyd);
   if (!tokens.ok()) {
     log::Error("cannot follow authd", {{"error", tokens.status().message()}});
-    supervisor.Shutdown();
-    stopping = true;
-    reaper.join();
+    stop_stack();
     return 1;
   }
   sv::SupervisorService service(
@@ -224,9 +230,7 @@ int main(int argc, char** argv) {
       (*tokens)->verifier());
   if (!server.ok()) {
     log::Error("cannot start", {{"error", server.status().message()}});
-    supervisor.Shutdown();
-    stopping = true;
-    reaper.join();
+    stop_stack();
     return 1;
   }
   log::Info("serving", {{"socket", (*server)->socket_path()},
@@ -238,10 +242,8 @@ int main(int argc, char** argv) {
   // The daemons stop (in reverse order) while the admin API still answers.
   daemon::ServeUntilStopped(**server, [&] {
     log::Info("stopping the stack");
-    supervisor.Shutdown();
+    stop_stack();
   });
-  stopping = true;
-  reaper.join();
   (*tokens)->Stop();
   if (renewer != nullptr) renewer->Stop();
   relay.Stop();

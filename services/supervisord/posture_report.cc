@@ -3,6 +3,9 @@
 #include <grp.h>
 #include <pwd.h>
 
+#include <functional>
+#include <map>
+
 #include "absl/strings/str_cat.h"
 #include "common/sandbox/policy_files.h"
 #include "common/sandbox/privileges.h"
@@ -35,18 +38,8 @@ std::string GroupName(gid_t gid) {
 
 }  // namespace
 
-absl::StatusOr<uint64_t> PolicyCapabilities(absl::string_view daemon) {
-  namespace policies = sandbox::policies;
-  absl::string_view text;
-  if (daemon == "keyd") {
-    text = policies::keyd::kCapabilities;
-  } else if (daemon == "eventd") {
-    text = policies::eventd::kCapabilities;
-  } else if (daemon == "authd") {
-    text = policies::authd::kCapabilities;
-  } else {
-    return 0;
-  }
+absl::StatusOr<uint64_t> ParsePolicyCapabilities(absl::string_view daemon,
+                                                 absl::string_view text) {
   absl::StatusOr<std::vector<std::string>> names =
       sandbox::ParseCapabilitiesFile(text, daemon);
   if (!names.ok()) return names.status();
@@ -57,19 +50,33 @@ absl::StatusOr<uint64_t> PolicyCapabilities(absl::string_view daemon) {
   return set;
 }
 
+absl::StatusOr<uint64_t> PolicyCapabilities(absl::string_view daemon) {
+  namespace policies = sandbox::policies;
+  // Parsed once: the texts are compiled in.
+  static const auto* const kSets =
+      new std::map<std::string, absl::StatusOr<uint64_t>, std::less<>>{
+          {"keyd",
+           ParsePolicyCapabilities("keyd", policies::keyd::kCapabilities)},
+          {"eventd",
+           ParsePolicyCapabilities("eventd", policies::eventd::kCapabilities)},
+          {"authd",
+           ParsePolicyCapabilities("authd", policies::authd::kCapabilities)},
+      };
+  auto it = kSets->find(daemon);
+  return it == kSets->end() ? absl::StatusOr<uint64_t>(0) : it->second;
+}
+
 std::vector<std::string> Findings(const sandbox::Posture& p,
                                   const ExpectedPosture& expected) {
   std::vector<std::string> out;
   if (p.uid_effective == 0 || p.uid_real == 0 || p.uid_saved == 0) {
     out.push_back("runs as root");
-  }
-  if (!expected.user.empty()) {
-    std::string user = UserName(p.uid_effective);
-    if (user != expected.user) {
-      out.push_back(absl::StrCat("runs as ", user.empty() ? "?" : user,
-                                 " (uid ", p.uid_effective, "), not its user ",
-                                 expected.user));
-    }
+  } else if (expected.uid.has_value() &&
+             (p.uid_effective != *expected.uid || p.uid_real != *expected.uid ||
+              p.uid_saved != *expected.uid)) {
+    out.push_back(absl::StrCat("runs as uid ", p.uid_effective,
+                               ", not as its user ", expected.user, " (uid ",
+                               *expected.uid, ")"));
   }
   if (!p.groups.empty()) {
     out.push_back(

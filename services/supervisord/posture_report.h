@@ -8,7 +8,10 @@
 #ifndef RUSTIQ_SERVICES_SUPERVISORD_POSTURE_REPORT_H_
 #define RUSTIQ_SERVICES_SUPERVISORD_POSTURE_REPORT_H_
 
+#include <sys/types.h>
+
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,11 +24,14 @@ namespace rustiq::supervisord {
 
 struct ExpectedPosture {
   uint64_t capabilities = 0;  // the set its policy allows
-  std::string user;           // configured user; "" = not switched
+  // The user supervisord switched it to (its configured user), if it did.
+  std::optional<uid_t> uid;
+  std::string user;  // that user's name, for the finding's text
 };
 
-// The compiled-in policy of a daemon of the stack (policies/<d>/
-// capabilities); a daemon without one (a test daemon) may hold none.
+// The capability set of a daemon's compiled-in policy (policies/<d>/
+// capabilities, parsed once); a daemon without one (a test daemon) may hold
+// none.
 absl::StatusOr<uint64_t> PolicyCapabilities(absl::string_view daemon);
 
 std::vector<std::string> Findings(const sandbox::Posture& posture,

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <functional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -62,9 +63,6 @@ namespace {
 
 int64_t Millis(absl::Duration d) { return absl::ToInt64Milliseconds(d); }
 
-// The control thread's longest sleep: children are also reaped at this
-// pace when no SIGCHLD wakes it (tests, which are no subreaper).
-constexpr absl::Duration kMaxTick = absl::Milliseconds(50);
 // How long an exit waits for the rest of the daemon's output.
 constexpr int kDrainMs = 1000;
 
@@ -123,7 +121,7 @@ void Supervisor::ControlLoop() {
     absl::Time now = absl::Now();
     Tick(now);
     bool busy = false;
-    absl::Time next = now + kMaxTick;
+    absl::Time next = now + options_.max_tick;
     for (const auto& e : entries_) {
       busy = busy || e->pid != 0 || e->exiting;
       if (e->state == State::kBackoff) next = std::min(next, e->restart_at);
@@ -233,31 +231,35 @@ void Supervisor::HandleExit(Entry& e, int wait_status, absl::Time now,
   } else if (asked) {
     e.state = State::kStopped;
   } else {
-    const bool crash_loop = e.policy.RecordExit(e.started, now);
-    const std::string& restart = e.d.config.restart;
-    if (restart == "never" || (restart == "on-failure" && reason.clean())) {
-      e.state = State::kStopped;
-    } else if (crash_loop) {
-      e.state = State::kFailed;
-      Record(
-          "daemon.crash_loop", audit::Outcome::kFailure, "critical", e,
-          {{"exits", absl::StrCat(e.policy.recent_exits())},
-           {"within_seconds", absl::StrCat(options_.config.crash_loop_seconds)},
-           {"last_reason", reason.text},
-           {"next", "not restarted until a person starts it"}});
-      log::Error("daemon is in a crash loop: marked failed, not restarted",
-                 {{"daemon", e.d.config.name}, {"reason", reason.text}});
-    } else {
-      absl::Duration delay = e.policy.NextDelay();
-      e.state = State::kBackoff;
-      e.restart_at = now + delay;
-      Record(
-          "daemon.restart", audit::Outcome::kSuccess, "warning", e,
-          {{"delay_ms", absl::StrCat(Millis(delay))}, {"after", reason.text}});
-    }
+    AfterRunEnded(e, reason, now);
   }
   e.killed_why.clear();
   changed_.notify_all();
+}
+
+void Supervisor::AfterRunEnded(Entry& e, const ExitReason& reason,
+                               absl::Time now) {
+  const bool crash_loop = e.policy.RecordExit(e.started, now);
+  const std::string& restart = e.d.config.restart;
+  if (restart == "never" || (restart == "on-failure" && reason.clean())) {
+    e.state = State::kStopped;
+  } else if (crash_loop) {
+    e.state = State::kFailed;
+    Record(
+        "daemon.crash_loop", audit::Outcome::kFailure, "critical", e,
+        {{"exits", absl::StrCat(e.policy.recent_exits())},
+         {"within_seconds", absl::StrCat(options_.config.crash_loop_seconds)},
+         {"last_reason", reason.text},
+         {"next", "not restarted until a person starts it"}});
+    log::Error("daemon is in a crash loop: marked failed, not restarted",
+               {{"daemon", e.d.config.name}, {"reason", reason.text}});
+  } else {
+    absl::Duration delay = e.policy.NextDelay();
+    e.state = State::kBackoff;
+    e.restart_at = now + delay;
+    Record("daemon.restart", audit::Outcome::kSuccess, "warning", e,
+           {{"delay_ms", absl::StrCat(Millis(delay))}, {"after", reason.text}});
+  }
 }
 
 void Supervisor::Tick(absl::Time now) {
@@ -319,16 +321,7 @@ void Supervisor::Launch(Entry& e, absl::Time now) {
            {{"error", reason.text}});
     log::Error("cannot start daemon",
                {{"daemon", c.name}, {"error", reason.text}});
-    if (e.policy.RecordExit(now, now)) {
-      e.state = State::kFailed;
-      Record("daemon.crash_loop", audit::Outcome::kFailure, "critical", e,
-             {{"exits", absl::StrCat(e.policy.recent_exits())},
-              {"last_reason", reason.text},
-              {"next", "not restarted until a person starts it"}});
-    } else {
-      e.state = State::kBackoff;
-      e.restart_at = now + e.policy.NextDelay();
-    }
+    AfterRunEnded(e, reason, now);
     changed_.notify_all();
     return;
   }
@@ -469,8 +462,9 @@ Supervisor::Entry* Supervisor::Find(const std::string& name) {
   return nullptr;
 }
 
-absl::StatusOr<DaemonSnapshot> Supervisor::Restart(const std::string& name,
-                                                   const std::string& actor) {
+absl::StatusOr<DaemonSnapshot> Supervisor::Request(
+    const std::string& name, const std::string& action,
+    const std::string& actor, const std::function<void(Entry&)>& apply) {
   std::lock_guard<std::mutex> lock(mu_);
   Entry* e = Find(name);
   if (e == nullptr) {
@@ -478,60 +472,49 @@ absl::StatusOr<DaemonSnapshot> Supervisor::Restart(const std::string& name,
         "no daemon \"", name, "\" ('rustiqctl status' lists them)"));
   }
   if (shutting_down_) return absl::UnavailableError("supervisord is stopping");
-  Record("daemon.restart.requested", audit::Outcome::kSuccess, "notice", *e,
+  Record(action, audit::Outcome::kSuccess, "notice", *e,
          {{"state", StateName(e->state)}}, actor);
-  e->policy.Reset();
-  if (e->pid != 0 || e->exiting) {
-    e->restart_after_stop = true;
-    if (e->state != State::kStopping) RequestStop(*e, absl::Now());
-  } else {
-    e->state = State::kWaiting;
-  }
+  apply(*e);
   wake_.notify_all();
   return SnapshotLocked(*e);
+}
+
+absl::StatusOr<DaemonSnapshot> Supervisor::Restart(const std::string& name,
+                                                   const std::string& actor) {
+  return Request(name, "daemon.restart.requested", actor, [this](Entry& e) {
+    e.policy.Reset();
+    if (e.pid != 0 || e.exiting) {
+      e.restart_after_stop = true;
+      if (e.state != State::kStopping) RequestStop(e, absl::Now());
+    } else {
+      e.state = State::kWaiting;
+    }
+  });
 }
 
 absl::StatusOr<DaemonSnapshot> Supervisor::Stop(const std::string& name,
                                                 const std::string& actor) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Entry* e = Find(name);
-  if (e == nullptr) {
-    return absl::NotFoundError(absl::StrCat(
-        "no daemon \"", name, "\" ('rustiqctl status' lists them)"));
-  }
-  if (shutting_down_) return absl::UnavailableError("supervisord is stopping");
-  Record("daemon.stop.requested", audit::Outcome::kSuccess, "notice", *e,
-         {{"state", StateName(e->state)}}, actor);
-  e->restart_after_stop = false;
-  if (e->pid != 0 || e->exiting) {
-    if (e->state != State::kStopping) RequestStop(*e, absl::Now());
-  } else {
-    e->state = State::kStopped;
-  }
-  wake_.notify_all();
-  return SnapshotLocked(*e);
+  return Request(name, "daemon.stop.requested", actor, [this](Entry& e) {
+    e.restart_after_stop = false;
+    if (e.pid != 0 || e.exiting) {
+      if (e.state != State::kStopping) RequestStop(e, absl::Now());
+    } else {
+      e.state = State::kStopped;
+    }
+  });
 }
 
 absl::StatusOr<DaemonSnapshot> Supervisor::StartDaemon(
     const std::string& name, const std::string& actor) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Entry* e = Find(name);
-  if (e == nullptr) {
-    return absl::NotFoundError(absl::StrCat(
-        "no daemon \"", name, "\" ('rustiqctl status' lists them)"));
-  }
-  if (shutting_down_) return absl::UnavailableError("supervisord is stopping");
-  Record("daemon.start.requested", audit::Outcome::kSuccess, "notice", *e,
-         {{"state", StateName(e->state)}}, actor);
-  if (e->state == State::kStopped || e->state == State::kFailed ||
-      e->state == State::kBackoff) {
-    e->policy.Reset();
-    e->state = State::kWaiting;
-  } else if (e->state == State::kStopping) {
-    e->restart_after_stop = true;
-  }
-  wake_.notify_all();
-  return SnapshotLocked(*e);
+  return Request(name, "daemon.start.requested", actor, [](Entry& e) {
+    if (e.state == State::kStopped || e.state == State::kFailed ||
+        e.state == State::kBackoff) {
+      e.policy.Reset();
+      e.state = State::kWaiting;
+    } else if (e.state == State::kStopping) {
+      e.restart_after_stop = true;
+    }
+  });
 }
 
 DaemonSnapshot Supervisor::SnapshotLocked(const Entry& e) const {
@@ -547,6 +530,7 @@ DaemonSnapshot Supervisor::SnapshotLocked(const Entry& e) const {
   s.restart_at = e.restart_at;
   s.after = e.d.config.after;
   s.user = e.d.config.user;
+  s.uid = e.d.uid;
   s.last_log_lines = e.last_lines;
   return s;
 }

@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -60,6 +61,7 @@ struct DaemonSnapshot {
   absl::Time restart_at = absl::InfinitePast();  // kBackoff
   std::vector<std::string> after;
   std::string user;
+  std::optional<uid_t> uid;  // the user it is started as, when switched
   std::vector<std::string> last_log_lines;  // of the last run that ended
 };
 
@@ -70,6 +72,10 @@ struct SupervisorOptions {
   bool reap_orphans = false;
   // Where the daemons' sockets are: a stale one is removed before a start.
   std::string runtime_dir;
+  // The control thread's longest sleep: without a NotifyChildEvent() for a
+  // SIGCHLD (tests, which are no subreaper), children are reaped at this
+  // pace. supervisord, woken by every SIGCHLD, sleeps longer when idle.
+  absl::Duration max_tick = absl::Milliseconds(50);
   // Startup: how often a STARTING daemon is asked whether it serves.
   absl::Duration start_poll = absl::Milliseconds(10);
 };
@@ -125,6 +131,14 @@ class Supervisor {
   void HandleExit(Entry& e, int wait_status, absl::Time now,
                   std::unique_lock<std::mutex>& lock);
   void Launch(Entry& e, absl::Time now);
+  // A run that was not asked to end ended (or could not start): stopped,
+  // FAILED (crash loop) or restarted after the back-off, by its policy.
+  void AfterRunEnded(Entry& e, const ExitReason& reason, absl::Time now);
+  // An admin request: the daemon found, the request recorded for `actor`,
+  // `apply` run under the lock; the snapshot after it.
+  absl::StatusOr<DaemonSnapshot> Request(
+      const std::string& name, const std::string& action,
+      const std::string& actor, const std::function<void(Entry&)>& apply);
   void KillRun(Entry& e, const std::string& why, absl::Time now);
   void RequestStop(Entry& e, absl::Time now);
   bool DependenciesServe(const Entry& e) const;

@@ -1,7 +1,7 @@
 #include "services/supervisord/supervisor_service.h"
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/config/daemons.h"
 #include "common/rpc/status.h"
 #include "common/sandbox/posture.h"
 #include "services/supervisord/posture_report.h"
@@ -9,8 +9,6 @@
 
 namespace rustiq::supervisord {
 namespace {
-
-constexpr size_t kMaxNameBytes = 32;
 
 int64_t UnixMs(absl::Time t) {
   return t == absl::InfinitePast() || t == absl::InfiniteFuture()
@@ -53,15 +51,9 @@ v1::DaemonHealth HealthToProto(Health h) {
 }
 
 absl::Status CheckName(const std::string& name) {
-  bool ok = !name.empty() && name.size() <= kMaxNameBytes;
-  for (char c : name) {
-    ok = ok && (absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-' ||
-                c == '_');
-  }
-  if (!ok) {
+  if (absl::Status s = config::ValidateStackName(name); !s.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("name must be a daemon's name: 1-", kMaxNameBytes,
-                     " characters of [a-z0-9_-]"));
+        absl::StrCat("name must be a daemon's name: ", s.message()));
   }
   return absl::OkStatus();
 }
@@ -93,8 +85,8 @@ v1::DaemonStatus ToProto(const DaemonSnapshot& s, bool with_posture,
       absl::StatusOr<sandbox::Posture> p = sandbox::ReadPosture(s.pid);
       absl::StatusOr<uint64_t> caps = PolicyCapabilities(s.name);
       if (p.ok()) {
-        *out.mutable_posture() =
-            PostureToProto(*p, ExpectedPosture{caps.ok() ? *caps : 0, s.user});
+        *out.mutable_posture() = PostureToProto(
+            *p, ExpectedPosture{caps.ok() ? *caps : 0, s.uid, s.user});
       } else {
         out.mutable_posture()->add_findings(
             absl::StrCat("cannot read its posture: ", p.status().message()));

@@ -347,8 +347,8 @@ TEST_F(SupervisorTest, AMissingBinaryIsAFailedStartNotACrash) {
   d.name = "ghost";
   d.binary = "/nonexistent/rustiq-ghost";
   Make({d});
-  DaemonSnapshot s = WaitFor("ghost", [](const DaemonSnapshot& d) {
-    return d.state == State::kFailed;
+  DaemonSnapshot s = WaitFor("ghost", [](const DaemonSnapshot& ghost) {
+    return ghost.state == State::kFailed;
   });
   ASSERT_TRUE(s.last_exit.has_value());
   EXPECT_THAT(s.last_exit->text, HasSubstr("/nonexistent/rustiq-ghost"));

@@ -34,6 +34,22 @@ TEST(UnixSocket, CreatesDirectoryWithMode0750AndFixesOurOwn) {
   EXPECT_EQ(ModeOf(dir), 0750u);
 }
 
+TEST(UnixSocket, LeavesTheStacksSharedDirectoryAsItIs) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to give it another group";
+  TempDir tmp("unix_socket_test");
+  std::string dir = tmp / "run";
+  ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
+  ASSERT_EQ(chown(dir.c_str(), 0, 65534), 0);
+  ASSERT_EQ(chmod(dir.c_str(), kSharedSocketDirMode), 0);
+  // A server of the stack that owns it (supervisord, as root) neither takes
+  // it into its own group nor closes it to the daemons' group.
+  ASSERT_TRUE(PrepareSocketDirectory(dir, 0).ok());
+  struct stat st {};
+  ASSERT_EQ(lstat(dir.c_str(), &st), 0);
+  EXPECT_EQ(st.st_gid, 65534u);
+  EXPECT_EQ(ModeOf(dir), 01770u);
+}
+
 TEST(UnixSocket, RefusesSymlinkedDirectory) {
   TempDir tmp("unix_socket_test");
   ASSERT_EQ(mkdir((tmp / "real").c_str(), 0750), 0);

@@ -1,0 +1,147 @@
+// What `rustiqctl status --security` highlights (each finding would be lost
+// silently otherwise), and what supervisord prepares on disk for daemons
+// running as their own users.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+#include "common/sandbox/posture.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/supervisord/posture_report.h"
+#include "services/supervisord/stack_paths.h"
+#include "tests/support/temp_dir.h"
+
+namespace rustiq::supervisord {
+namespace {
+
+using ::rustiq::testing::TempDir;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+constexpr uint64_t kCapKill = uint64_t{1} << 5;
+constexpr uint64_t kCapSysAdmin = uint64_t{1} << 21;
+
+// A daemon confined as its policy wants: uid 993, nothing more.
+sandbox::Posture Confined() {
+  sandbox::Posture p;
+  p.uid_real = p.uid_effective = p.uid_saved = 993;
+  p.gid_real = p.gid_effective = p.gid_saved = 994;
+  p.no_new_privs = true;
+  p.seccomp_mode = 2;
+  p.seccomp_filters = 1;
+  p.core_limit = 0;
+  p.dumpable = false;
+  return p;
+}
+
+const ExpectedPosture kExpected{0, 993, "rustiq-keyd"};
+
+TEST(PostureFindings, AConfinedDaemonHasNone) {
+  EXPECT_THAT(Findings(Confined(), kExpected), IsEmpty());
+}
+
+TEST(PostureFindings, EachWeaknessIsNamed) {
+  struct Case {
+    void (*weaken)(sandbox::Posture&);
+    const char* finding;
+  };
+  for (const Case& c : {
+           Case{[](sandbox::Posture& p) { p.uid_effective = 0; },
+                "runs as root"},
+           Case{[](sandbox::Posture& p) {
+                  p.uid_real = p.uid_effective = p.uid_saved = 992;
+                },
+                "not as its user rustiq-keyd (uid 993)"},
+           Case{[](sandbox::Posture& p) { p.groups = {27}; },
+                "supplementary groups"},
+           Case{[](sandbox::Posture& p) { p.cap_effective = kCapSysAdmin; },
+                "effective capabilities not in its policy: cap_sys_admin"},
+           Case{[](sandbox::Posture& p) { p.cap_bounding = kCapKill; },
+                "bounding capabilities not in its policy: cap_kill"},
+           Case{[](sandbox::Posture& p) { p.cap_ambient = kCapKill; },
+                "ambient capabilities"},
+           Case{[](sandbox::Posture& p) { p.no_new_privs = false; },
+                "NoNewPrivs is off"},
+           Case{[](sandbox::Posture& p) { p.seccomp_mode = 0; },
+                "seccomp is off"},
+           Case{[](sandbox::Posture& p) { p.dumpable = true; }, "dumpable"},
+           Case{[](sandbox::Posture& p) { p.core_limit = 4096; },
+                "core dumps allowed"},
+           Case{[](sandbox::Posture& p) { p.lsm_label = "unconfined"; },
+                "AppArmor: unconfined"},
+       }) {
+    sandbox::Posture p = Confined();
+    c.weaken(p);
+    std::vector<std::string> found = Findings(p, kExpected);
+    ASSERT_EQ(found.size(), 1u)
+        << c.finding << ": " << ::testing::PrintToString(found);
+    EXPECT_THAT(found[0], HasSubstr(c.finding));
+  }
+}
+
+TEST(PostureFindings, ACapabilityThePolicyListsIsNoFinding) {
+  sandbox::Posture p = Confined();
+  p.cap_effective = p.cap_permitted = p.cap_bounding = kCapKill;
+  EXPECT_THAT(Findings(p, ExpectedPosture{kCapKill, 993, "x"}), IsEmpty());
+  EXPECT_THAT(Findings(p, kExpected), ::testing::SizeIs(3));
+}
+
+TEST(PostureFindings, TheStacksPoliciesAllowNoCapability) {
+  for (const char* d : {"keyd", "eventd", "authd", "testserver"}) {
+    absl::StatusOr<uint64_t> caps = PolicyCapabilities(d);
+    ASSERT_TRUE(caps.ok()) << d << ": " << caps.status();
+    EXPECT_EQ(*caps, 0u) << d;
+  }
+}
+
+struct stat StatOf(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(lstat(path.c_str(), &st), 0) << path;
+  return st;
+}
+
+TEST(StackPaths, RuntimeDirIsTheStacksWithTheStickyBit) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to hand it to a group";
+  TempDir tmp("stack_paths_test");
+  const std::string run = tmp / "run";
+  ASSERT_EQ(mkdir(run.c_str(), 0777), 0);
+  ASSERT_TRUE(PrepareRuntimeDir(run, 65534).ok());
+  struct stat st = StatOf(run);
+  EXPECT_EQ(st.st_uid, 0u);
+  EXPECT_EQ(st.st_gid, 65534u);
+  EXPECT_EQ(st.st_mode & 07777, 01770u);  // no access for others; sticky
+}
+
+TEST(StackPaths, StateDirGoesToTheDaemonWithoutFollowingSymlinks) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to chown";
+  TempDir tmp("stack_paths_test");
+  const std::string outside = tmp / "outside";
+  { std::ofstream(outside) << "root's"; }
+  const std::string dir = tmp / "state/keyd";
+  ASSERT_EQ(mkdir((tmp / "state").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(dir.c_str(), 0755), 0);
+  ASSERT_EQ(mkdir((dir + "/identity").c_str(), 0700), 0);
+  { std::ofstream(dir + "/identity/key.pem") << "k"; }
+  ASSERT_EQ(symlink(outside.c_str(), (dir + "/link").c_str()), 0);
+
+  ASSERT_TRUE(HandOverStateDir(dir, 65534, 65534).ok());
+  EXPECT_EQ(StatOf(dir).st_uid, 65534u);
+  EXPECT_EQ(StatOf(dir).st_mode & 07777, 0700u);
+  EXPECT_EQ(StatOf(dir + "/identity/key.pem").st_uid, 65534u);
+  EXPECT_EQ(StatOf(dir + "/link").st_uid, 65534u);  // the link itself
+  EXPECT_EQ(StatOf(outside).st_uid, 0u);            // not what it names
+
+  // A state directory that is itself a symlink is refused.
+  ASSERT_EQ(symlink(outside.c_str(), (tmp / "state/evil").c_str()), 0);
+  absl::Status s = HandOverStateDir(tmp / "state/evil", 65534, 65534);
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(StatOf(outside).st_uid, 0u);
+}
+
+}  // namespace
+}  // namespace rustiq::supervisord
