@@ -123,7 +123,7 @@ void CloseRange(unsigned int first, unsigned int last, unsigned int max_fd) {
   }
   if (setpgid(0, 0) != 0) ChildFail(error_fd, kStepSetpgid);
 
-  int null_fd = open("/dev/null", O_RDONLY);
+  int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (null_fd < 0) ChildFail(error_fd, kStepOpenDevNull);
   if (dup2(null_fd, 0) < 0 || dup2(output_fd, 1) < 0 ||
       dup2(output_fd, 2) < 0) {
@@ -158,6 +158,13 @@ void CloseRange(unsigned int first, unsigned int last, unsigned int max_fd) {
       }
     }
   }
+  // The binary is opened while supervisord's credentials still reach it: a
+  // daemon's user need not be able to traverse the path to its binary (a
+  // build under /root, mode 0700), only to execute the file itself.
+  // Close-on-exec, so it does not outlive the exec (a script could not be
+  // started this way; daemons are ELF binaries).
+  const int exe_fd = open(spec.binary.c_str(), O_PATH | O_CLOEXEC);
+  if (exe_fd < 0) ChildFail(error_fd, kStepExecve);
   if (spec.gid.has_value() || spec.uid.has_value()) {
     // A user switch without a group switch must not keep supervisord's
     // supplementary groups either.
@@ -179,7 +186,7 @@ void CloseRange(unsigned int first, unsigned int last, unsigned int max_fd) {
   // relay for this child, so it does not start.
   if (getppid() != parent) _exit(1);
 
-  execve(spec.binary.c_str(), prepared.argv.data(), prepared.envp.data());
+  fexecve(exe_fd, prepared.argv.data(), prepared.envp.data());
   ChildFail(error_fd, kStepExecve);
 }
 
