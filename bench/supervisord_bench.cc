@@ -17,8 +17,9 @@
 //      once the previous one serves (what a naive script does), the same
 //      measurement; and each one's own start (its exec to its SERVING);
 //   2. idle memory: after the supervised cold start the stack idles for
-//      --seconds, then RSS and PSS from /proc/<pid>/smaps_rollup of
-//      supervisord and each daemon, summed. The baseline: an idle
+//      --seconds, then RSS and PSS (and PSS split into anonymous and
+//      file-backed pages) from /proc/<pid>/smaps_rollup of supervisord and
+//      each daemon, summed. The baseline: an idle
 //      rustiq-testserver (the RPC layer's minimal daemon), started on its own
 //      in a phase of its own, idle as long;
 //   3. SIGKILL to serving: in the first --kills rounds, each daemon in turn
@@ -349,16 +350,14 @@ struct ColdStart {
 struct StackMemory {
   supervisord::Memory supervisord;
   std::array<supervisord::Memory, kNumDaemons> daemons;
-  uint64_t rss() const {
-    uint64_t n = supervisord.rss_bytes;
-    for (const auto& d : daemons) n += d.rss_bytes;
+  // The field summed over supervisord and the daemons.
+  uint64_t Sum(uint64_t supervisord::Memory::*field) const {
+    uint64_t n = supervisord.*field;
+    for (const auto& d : daemons) n += d.*field;
     return n;
   }
-  uint64_t pss() const {
-    uint64_t n = supervisord.pss_bytes;
-    for (const auto& d : daemons) n += d.pss_bytes;
-    return n;
-  }
+  uint64_t rss() const { return Sum(&supervisord::Memory::rss_bytes); }
+  uint64_t pss() const { return Sum(&supervisord::Memory::pss_bytes); }
 };
 
 struct Restart {
@@ -374,6 +373,10 @@ struct Cells {
       direct_own, kill_new_pid, kill_serving;
   std::vector<double> sv_rss, sv_pss, stack_rss, stack_pss, base_rss, base_pss;
   std::array<std::vector<double>, kNumDaemons> daemon_rss, daemon_pss;
+  // The PSS split: anonymous and file-backed pages.
+  std::vector<double> sv_anon, sv_file, stack_anon, stack_file, base_anon,
+      base_file;
+  std::array<std::vector<double>, kNumDaemons> daemon_anon, daemon_file;
   double max_kill_foreign = 0;
 };
 
@@ -777,29 +780,34 @@ std::string MemorySection(const Flags& flags, const Cells& c) {
       "rustiq-testserver started on its own (no stack running), idle as "
       "long. MB = 10^6 bytes; medians over %d rounds. PSS shares each "
       "shared page among the processes that map it (this benchmark's own "
-      "process among them).\n\n"
-      "| process | RSS MB | PSS MB | PSS per round MB |\n"
-      "|---|---:|---:|---|\n",
+      "process among them). Its split (smaps_rollup's Pss_Anon and "
+      "Pss_File): anonymous pages (heap, stacks, library data written at "
+      "load) and pages of files (code and read-only data of the binary and "
+      "of the libraries); summed over the stack, the file part counts each "
+      "library page the stack uses about once.\n\n"
+      "| process | RSS MB | PSS MB | PSS anonymous MB | PSS file-backed MB | "
+      "PSS per round MB |\n"
+      "|---|---:|---:|---:|---:|---|\n",
       flags.seconds, flags.rounds);
-  absl::StrAppend(&out,
-                  absl::StrFormat("| rustiq-supervisord | %.2f | %.2f | %s |\n",
-                                  Median(c.sv_rss), Median(c.sv_pss),
-                                  PerRound(c.sv_pss, 2)));
-  for (size_t i = 0; i < kNumDaemons; ++i) {
+  auto row = [&out](absl::string_view name, const std::vector<double>& rss,
+                    const std::vector<double>& pss,
+                    const std::vector<double>& anon,
+                    const std::vector<double>& file) {
     absl::StrAppend(
-        &out, absl::StrFormat("| rustiq-%s | %.2f | %.2f | %s |\n", kNames[i],
-                              Median(c.daemon_rss[i]), Median(c.daemon_pss[i]),
-                              PerRound(c.daemon_pss[i], 2)));
+        &out, absl::StrFormat("| %s | %.2f | %.2f | %.2f | %.2f "
+                              "| %s |\n",
+                              name, Median(rss), Median(pss), Median(anon),
+                              Median(file), PerRound(pss, 2)));
+  };
+  row("rustiq-supervisord", c.sv_rss, c.sv_pss, c.sv_anon, c.sv_file);
+  for (size_t i = 0; i < kNumDaemons; ++i) {
+    row(absl::StrCat("rustiq-", kNames[i]), c.daemon_rss[i], c.daemon_pss[i],
+        c.daemon_anon[i], c.daemon_file[i]);
   }
-  absl::StrAppend(
-      &out,
-      absl::StrFormat("| **the stack: supervisord + 3 daemons** | %.2f | %.2f "
-                      "| %s |\n",
-                      Median(c.stack_rss), Median(c.stack_pss),
-                      PerRound(c.stack_pss, 2)),
-      absl::StrFormat("| (base) rustiq-testserver, idle | %.2f | %.2f | %s |\n",
-                      Median(c.base_rss), Median(c.base_pss),
-                      PerRound(c.base_pss, 2)));
+  row("**the stack: supervisord + 3 daemons**", c.stack_rss, c.stack_pss,
+      c.stack_anon, c.stack_file);
+  row("(base) rustiq-testserver, idle", c.base_rss, c.base_pss, c.base_anon,
+      c.base_file);
   return out;
 }
 
@@ -1008,6 +1016,8 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
         if (!m.ok()) return fail(m.status());
         c.base_rss.push_back(Mb(m->rss_bytes));
         c.base_pss.push_back(Mb(m->pss_bytes));
+        c.base_anon.push_back(Mb(m->pss_anon_bytes));
+        c.base_file.push_back(Mb(m->pss_file_bytes));
         fprintf(stderr,
                 "%s round=%d/%d testserver idle_rss_mb=%.2f "
                 "idle_pss_mb=%.2f\n",
@@ -1055,12 +1065,18 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
       if (!m.ok()) return fail(m.status());
       c.sv_rss.push_back(Mb(m->supervisord.rss_bytes));
       c.sv_pss.push_back(Mb(m->supervisord.pss_bytes));
+      c.sv_anon.push_back(Mb(m->supervisord.pss_anon_bytes));
+      c.sv_file.push_back(Mb(m->supervisord.pss_file_bytes));
       for (size_t i = 0; i < kNumDaemons; ++i) {
         c.daemon_rss[i].push_back(Mb(m->daemons[i].rss_bytes));
         c.daemon_pss[i].push_back(Mb(m->daemons[i].pss_bytes));
+        c.daemon_anon[i].push_back(Mb(m->daemons[i].pss_anon_bytes));
+        c.daemon_file[i].push_back(Mb(m->daemons[i].pss_file_bytes));
       }
       c.stack_rss.push_back(Mb(m->rss()));
       c.stack_pss.push_back(Mb(m->pss()));
+      c.stack_anon.push_back(Mb(m->Sum(&supervisord::Memory::pss_anon_bytes)));
+      c.stack_file.push_back(Mb(m->Sum(&supervisord::Memory::pss_file_bytes)));
       fprintf(stderr,
               "%s round=%d/%d idle pss_mb supervisord=%.2f keyd=%.2f "
               "eventd=%.2f authd=%.2f sum=%.2f (rss sum %.2f)\n",

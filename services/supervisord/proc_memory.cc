@@ -45,28 +45,35 @@ absl::StatusOr<uint64_t> ParseKilobytes(absl::string_view field,
 absl::StatusOr<Memory> ParseSmapsRollup(absl::string_view text) {
   std::optional<uint64_t> rss;
   std::optional<uint64_t> pss;
+  std::optional<uint64_t> pss_anon;
+  std::optional<uint64_t> pss_file;
+  const struct {
+    absl::string_view prefix;  // the exact field name and its colon
+    std::optional<uint64_t>* target;
+  } kFields[] = {{"Rss:", &rss},
+                 {"Pss:", &pss},
+                 {"Pss_Anon:", &pss_anon},
+                 {"Pss_File:", &pss_file}};
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    // Exact field names: "Pss_Anon:" and the like are other lines.
-    std::optional<uint64_t>* target = nullptr;
-    absl::string_view field;
-    if (absl::StartsWith(line, "Rss:")) {
-      target = &rss;
-      field = "Rss";
-    } else if (absl::StartsWith(line, "Pss:")) {
-      target = &pss;
-      field = "Pss";
-    } else {
-      continue;
+    for (const auto& field : kFields) {
+      if (!absl::StartsWith(line, field.prefix)) continue;
+      absl::string_view name = field.prefix;
+      name.remove_suffix(1);
+      absl::StatusOr<uint64_t> bytes =
+          ParseKilobytes(name, line.substr(field.prefix.size()));
+      if (!bytes.ok()) return bytes.status();
+      *field.target = *bytes;
+      break;
     }
-    absl::StatusOr<uint64_t> bytes = ParseKilobytes(field, line.substr(4));
-    if (!bytes.ok()) return bytes.status();
-    *target = *bytes;
   }
   if (!rss.has_value() || !pss.has_value()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "smaps_rollup has no ", rss.has_value() ? "Pss:" : "Rss:", " line"));
   }
-  return Memory{.rss_bytes = *rss, .pss_bytes = *pss};
+  return Memory{.rss_bytes = *rss,
+                .pss_bytes = *pss,
+                .pss_anon_bytes = pss_anon.value_or(0),
+                .pss_file_bytes = pss_file.value_or(0)};
 }
 
 absl::StatusOr<Memory> ReadMemory(pid_t pid) {

@@ -16,10 +16,16 @@ namespace rustiq::supervisord {
 struct Memory {
   uint64_t rss_bytes = 0;
   uint64_t pss_bytes = 0;
+  // The PSS split (Linux 5.9 and later; 0 when the kernel has no such
+  // lines): anonymous pages (heap, stacks, written library data) and pages
+  // of files (the binary's and the libraries' code and read-only data).
+  uint64_t pss_anon_bytes = 0;
+  uint64_t pss_file_bytes = 0;
 };
 
 absl::StatusOr<Memory> ReadMemory(pid_t pid);
-// Parses the text of a smaps_rollup file ("Rss:  1234 kB" lines).
+// Parses the text of a smaps_rollup file ("Rss:  1234 kB" lines): Rss and
+// Pss are required, Pss_Anon and Pss_File optional.
 absl::StatusOr<Memory> ParseSmapsRollup(absl::string_view text);
 
 }  // namespace rustiq::supervisord

@@ -631,11 +631,23 @@ TEST(ProcMemory, ParsesSmapsRollup) {
       "Pss:                 617 kB\n"
       "Pss_Dirty:           196 kB\n"
       "Pss_Anon:            196 kB\n"
+      "Pss_File:            421 kB\n"
+      "Pss_Shmem:             0 kB\n"
       "Shared_Clean:       2756 kB\n";
   absl::StatusOr<Memory> memory = ParseSmapsRollup(kText);
   ASSERT_TRUE(memory.ok()) << memory.status();
   EXPECT_EQ(memory->rss_bytes, 3348u * 1024);
   EXPECT_EQ(memory->pss_bytes, 617u * 1024);
+  EXPECT_EQ(memory->pss_anon_bytes, 196u * 1024);
+  EXPECT_EQ(memory->pss_file_bytes, 421u * 1024);
+}
+
+TEST(ProcMemory, SplitIsZeroOnAKernelWithoutIt) {
+  absl::StatusOr<Memory> memory = ParseSmapsRollup("Rss: 10 kB\nPss: 4 kB\n");
+  ASSERT_TRUE(memory.ok()) << memory.status();
+  EXPECT_EQ(memory->pss_bytes, 4u * 1024);
+  EXPECT_EQ(memory->pss_anon_bytes, 0u);
+  EXPECT_EQ(memory->pss_file_bytes, 0u);
 }
 
 TEST(ProcMemory, RefusesBadSmapsRollup) {
@@ -648,6 +660,10 @@ TEST(ProcMemory, RefusesBadSmapsRollup) {
   EXPECT_FALSE(ParseSmapsRollup("Rss: 10 MB\nPss: 1 kB\n").ok());
   EXPECT_FALSE(
       ParseSmapsRollup("Rss: 99999999999999999999 kB\nPss: 1 kB\n").ok());
+  absl::StatusOr<Memory> bad_split =
+      ParseSmapsRollup("Rss: 10 kB\nPss: 4 kB\nPss_File: lots kB\n");
+  ASSERT_FALSE(bad_split.ok());
+  EXPECT_THAT(bad_split.status().message(), HasSubstr("Pss_File"));
 }
 
 TEST(ProcMemory, ReadsOwnMemory) {
@@ -656,6 +672,9 @@ TEST(ProcMemory, ReadsOwnMemory) {
   EXPECT_GT(memory->rss_bytes, 0u);
   EXPECT_GT(memory->pss_bytes, 0u);
   EXPECT_LE(memory->pss_bytes, memory->rss_bytes);
+  // This kernel (5.9 or later) splits PSS; the parts cannot exceed it.
+  EXPECT_GT(memory->pss_file_bytes, 0u);
+  EXPECT_LE(memory->pss_anon_bytes + memory->pss_file_bytes, memory->pss_bytes);
 }
 
 TEST(ProcMemory, GoneProcessIsNotFound) {
