@@ -6,7 +6,6 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "common/identity/spiffe_id.h"
 #include "common/logging/log.h"
 #include "common/pki/identity_files.h"
@@ -55,12 +54,7 @@ std::optional<Flags> ParseFlags(int argc, char** argv, absl::string_view name,
   return flags;
 }
 
-void UseReleaseMutexes() {
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-}
-
 std::optional<config::StackConfig> Begin(const Flags& flags) {
-  UseReleaseMutexes();
   log::SetDaemonName(flags.name);
   absl::StatusOr<config::StackConfig> config =
       config::LoadConfig(config::ResolveConfigPath(flags.config_path));

@@ -34,16 +34,9 @@ struct Flags {
 std::optional<Flags> ParseFlags(int argc, char** argv, absl::string_view name,
                                 bool accept_name = false);
 
-// Turns off Abseil's mutex deadlock detection for this process. Debian
-// builds Abseil without NDEBUG, so detection is on by default there: every
-// absl::Mutex lock, gRPC's included, then walks a lock graph (about a sixth
-// of keyd's CPU per call, measured with perf). It is a debugging aid that
-// only logs or aborts; release daemons go without it. Begin() calls it.
-void UseReleaseMutexes();
-
 // Names the daemon in its logs, loads the configuration (logging the error
 // otherwise), applies the log level, and blocks SIGTERM and SIGINT in every
-// thread (ServeUntilStopped waits for them). Calls UseReleaseMutexes() first.
+// thread (ServeUntilStopped waits for them).
 std::optional<config::StackConfig> Begin(const Flags& flags);
 
 // The compiled-in policy of a daemon (policies/<daemon>/).
