@@ -10,13 +10,17 @@ namespace {
 using grpc::health::v1::HealthCheckRequest;
 using grpc::health::v1::HealthCheckResponse;
 
-// A restarted daemon's new socket is found within this.
+// Back-off of a probe channel that loses its connection. A channel that is
+// not connected is replaced at the next check anyway (see ChannelFor).
 constexpr uint32_t kReconnectMinMs = 10;
 constexpr uint32_t kReconnectMaxMs = 20;
 
 rpc::ClientOptions ProbeOptions(rpc::ClientOptions options) {
   options.reconnect_min_ms = kReconnectMinMs;
   options.reconnect_max_ms = kReconnectMaxMs;
+  // A replacement channel must not share the old one's connection, and
+  // with it its back-off.
+  options.private_connection = true;
   return options;
 }
 
@@ -43,7 +47,15 @@ std::shared_ptr<grpc::Channel> GrpcHealthProbe::ChannelFor(
     const std::string& daemon) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = by_daemon_.find(daemon);
-  if (it != by_daemon_.end()) return it->second;
+  if (it != by_daemon_.end() &&
+      it->second->GetState(/*try_to_connect=*/false) == GRPC_CHANNEL_READY) {
+    return it->second;
+  }
+  // Not connected: the daemon is starting, was restarted, or stopped
+  // answering. A new channel connects at once (on a Unix socket the attempt
+  // succeeds or fails within a millisecond or so), where the old one would
+  // first wait out its reconnection back-off: gRPC 1.51 let a daemon that
+  // had started listening wait 60-90 ms for supervisord to see it serve.
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
       channels_.ForDaemon(daemon);
   // Identity files missing: no channel yet; the next check tries again.
@@ -59,9 +71,9 @@ Health GrpcHealthProbe::Check(const std::string& daemon,
   auto stub = grpc::health::v1::Health::NewStub(channel);
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-  // A daemon starting has no socket yet: wait for it within the deadline
-  // rather than fail at once.
-  context.set_wait_for_ready(true);
+  // Not wait-for-ready: a daemon with no socket yet (starting) or none any
+  // more (ended) fails the check at once, and the caller polls again; one
+  // that accepts but does not answer (stopped) fails at the deadline.
   HealthCheckRequest request;
   HealthCheckResponse response;
   grpc::Status status = stub->Check(&context, request, &response);

@@ -25,8 +25,9 @@ class HealthProbe {
   virtual Health Check(const std::string& daemon, absl::Duration timeout) = 0;
 };
 
-// The real probe: one channel per daemon, made on first use; reconnects
-// quickly (a restarted daemon's socket is new).
+// The real probe: one channel per daemon, kept while it is connected and
+// replaced by a new one (its own connection) when it is not, so that a
+// daemon is seen serving as soon as it listens.
 class GrpcHealthProbe final : public HealthProbe {
  public:
   explicit GrpcHealthProbe(rpc::ClientOptions options);
