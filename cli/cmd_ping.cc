@@ -26,6 +26,7 @@ int Ping(const GlobalOptions& global, const std::string& daemon) {
 
   auto stub = grpc::health::v1::Health::NewStub(*channel);
   grpc::ClientContext ctx;
+  rpc::SetCallDeadline(&ctx, cfg->rpc.call_deadline_ms);  // --timeout applied
   grpc::health::v1::HealthCheckRequest req;
   HealthCheckResponse resp;
   auto start = std::chrono::steady_clock::now();

@@ -63,7 +63,10 @@ void StreamDeadline(const GlobalOptions& global, grpc::ClientContext* ctx) {
   }
 }
 
-void PrepareCall(const GlobalOptions& /*global*/, grpc::ClientContext* ctx) {
+void PrepareCall(const GlobalOptions& global, grpc::ClientContext* ctx) {
+  // --timeout exactly (the channel's own default is only a backstop that
+  // may end a call up to 2 s late, rpc::kServiceConfigEarlyMs).
+  if (global.timeout_ms > 0) rpc::SetCallDeadline(ctx, global.timeout_ms);
   // The person's token, when 'rustiqctl login' stored one. Nothing else in
   // the CLI sets call metadata. An unsafe token file is not used (the call
   // then goes without, and a method that needs a permission says to log in).

@@ -53,8 +53,9 @@ void StreamDeadline(const GlobalOptions& global, grpc::ClientContext* ctx);
 // place where a person's token (cli/token_file.h, stored by 'rustiqctl
 // login') is attached as `authorization: Bearer <token>` call metadata.
 // Without a token, methods that need a permission are answered
-// UNAUTHENTICATED ("... log in first ('rustiqctl login')"). The deadline comes
-// from the channel (--timeout, else rpc.call_deadline_ms).
+// UNAUTHENTICATED ("... log in first ('rustiqctl login')"). The deadline:
+// --timeout when given (set on the context), else the channel's
+// rpc.call_deadline_ms.
 void PrepareCall(const GlobalOptions& global, grpc::ClientContext* ctx);
 
 // The exit code of a daemon's answer. As ExitCodeFor, except that a daemon

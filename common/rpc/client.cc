@@ -4,6 +4,7 @@
 #include <grpcpp/support/channel_arguments.h>
 
 #include <atomic>
+#include <chrono>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
@@ -60,11 +61,10 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> ChannelFactory::Connect(
   args.SetMaxSendMessageSize(static_cast<int>(options_.max_message_bytes));
   // The default method config gives every call on the channel a deadline;
   // a shorter deadline set by the caller still wins.
-  args.SetServiceConfigJSON(
-      absl::StrCat(R"({"methodConfig":[{"name":[{}],"timeout":")",
-                   options_.call_deadline_ms / 1000, ".",
-                   absl::Dec(options_.call_deadline_ms % 1000, absl::kZeroPad3),
-                   R"(s"}]})"));
+  const uint64_t timeout_ms = ServiceConfigTimeoutMs(options_.call_deadline_ms);
+  args.SetServiceConfigJSON(absl::StrCat(
+      R"({"methodConfig":[{"name":[{}],"timeout":")", timeout_ms / 1000, ".",
+      absl::Dec(timeout_ms % 1000, absl::kZeroPad3), R"(s"}]})"));
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
               static_cast<int>(options_.reconnect_min_ms));
   // (GRPC_ARG_MIN_RECONNECT_BACKOFF_MS is not set: despite its name, gRPC
@@ -78,6 +78,17 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> ChannelFactory::Connect(
   return grpc::CreateCustomChannel(
       "unix:" + socket_path,
       MakeChannelCredentials(options_.tls, expected_server), args);
+}
+
+uint64_t ServiceConfigTimeoutMs(uint32_t call_deadline_ms) {
+  if (call_deadline_ms == kNoDeadline) return call_deadline_ms;
+  return uint64_t{call_deadline_ms} + kServiceConfigEarlyMs;
+}
+
+void SetCallDeadline(grpc::ClientContext* ctx, uint32_t call_deadline_ms) {
+  if (call_deadline_ms == kNoDeadline) return;
+  ctx->set_deadline(std::chrono::system_clock::now() +
+                    std::chrono::milliseconds(call_deadline_ms));
 }
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> RevocationChannel(

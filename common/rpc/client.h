@@ -5,7 +5,9 @@
 #define RUSTIQ_COMMON_RPC_CLIENT_H_
 
 #include <grpcpp/channel.h>
+#include <grpcpp/client_context.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -22,7 +24,10 @@ struct ClientOptions {
   std::string runtime_dir;
   TlsFiles tls;  // this client's own identity and the trust bundle
   // Default deadline of every call made on these channels; a caller may set
-  // a shorter one on its ClientContext.
+  // a shorter one on its ClientContext. Enforced through gRPC's service
+  // config, which in gRPC 1.51 ends calls up to 2 s early (see
+  // kServiceConfigEarlyMs): a caller that needs the figure itself, short
+  // ones above all, sets it on the context with SetCallDeadline().
   uint32_t call_deadline_ms = 10000;
   uint32_t max_message_bytes = 4 * 1024 * 1024;
   // Give each channel its own connection instead of sharing one with equal
@@ -46,6 +51,24 @@ ClientOptions ClientOptionsForService(const config::StackConfig& config,
 // Default deadline for channels that carry streams meant to last (a
 // daemon following authd's revocations, `events tail`): none.
 inline constexpr uint32_t kNoDeadline = UINT32_MAX;
+
+// gRPC 1.51 computes a service-config timeout from the call's start time
+// read against a process epoch that it truncates to the whole second, and
+// the call ends up to 2 s before the timeout has passed: measured here (a
+// fresh channel per figure, two processes), timeouts up to 1,001 ms and up
+// to 1,500 ms ended every call at once, 2,000 ms worked. Channels therefore get
+// call_deadline_ms plus this in their service config, which makes it a backstop
+// that never fires early, and the configured figure itself is set on each
+// call's context (SetCallDeadline). A deadline set on the ClientContext is
+// computed correctly by gRPC.
+inline constexpr uint32_t kServiceConfigEarlyMs = 2000;
+
+// The timeout a channel's service config gets for `call_deadline_ms`.
+uint64_t ServiceConfigTimeoutMs(uint32_t call_deadline_ms);
+
+// Sets the deadline `call_deadline_ms` from now on `ctx` (nothing for
+// kNoDeadline).
+void SetCallDeadline(grpc::ClientContext* ctx, uint32_t call_deadline_ms);
 
 // A daemon's channel to authd on which it follows revoked tokens for its
 // whole life (common/auth/daemon_tokens.h): no default deadline.

@@ -18,7 +18,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-
 TEST(Cli, VersionAndJson) {
   CtlRun r = Ctl("version");
   EXPECT_EQ(r.exit_code, 0);
@@ -59,6 +58,20 @@ TEST(Cli, PingServingDaemon) {
   r = Ctl("--config " + device.config_path() + " --as alice ping testserver");
   EXPECT_EQ(r.exit_code, 4);
   EXPECT_THAT(r.err, HasSubstr("client/alice is not allowed"));
+}
+
+TEST(Cli, AShortTimeoutStillLetsTheCallThrough) {
+  // gRPC's service-config timeout ends calls 1-2 s early; --timeout is set on
+  // each call itself (rpc::SetCallDeadline), so 1 s is 1 s.
+  TestDevice device;
+  ServerProcess server(device);
+  ASSERT_TRUE(server.WaitServing(absl::Seconds(15))) << server.Log();
+  for (const char* timeout : {"1000", "300"}) {
+    CtlRun r = Ctl("--config " + device.config_path() + " --timeout " +
+                   timeout + " ping testserver");
+    EXPECT_EQ(r.exit_code, 0) << timeout << ": " << r.err;
+    EXPECT_THAT(r.out, HasSubstr("testserver: SERVING"));
+  }
 }
 
 TEST(Cli, PingAbsentDaemonExitsThree) {

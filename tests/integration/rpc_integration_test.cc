@@ -400,6 +400,42 @@ TEST_F(RpcIntegrationTest, EveryCallGetsTheConfiguredDeadline) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
 }
 
+TEST_F(RpcIntegrationTest, AShortConfiguredDeadlineDoesNotEndCallsEarly) {
+  // gRPC 1.51's service-config timeout fires 1-2 s early; the channel's
+  // backstop allows for it (rpc::kServiceConfigEarlyMs), so a call well
+  // within the configured deadline completes.
+  for (uint32_t deadline_ms : {300u, 1000u}) {
+    rpc::ClientOptions options = device_->ClientFor("client/alice");
+    options.call_deadline_ms = deadline_ms;
+    rpc::ChannelFactory factory(options);
+    auto stub = Echo::NewStub(*factory.ForDaemon("testserver"));
+    EchoRequest req;
+    req.set_hold_ms(deadline_ms / 3);
+    grpc::Status s = Call(stub.get(), &Echo::Stub::Hold, nullptr, req);
+    EXPECT_TRUE(s.ok()) << deadline_ms << " ms: " << s.error_message();
+    // Set on the context, the configured figure is exact.
+    grpc::ClientContext ctx;
+    rpc::SetCallDeadline(&ctx, deadline_ms);
+    req.set_hold_ms(deadline_ms * 4);
+    EchoReply reply;
+    auto start = std::chrono::steady_clock::now();
+    s = stub->Hold(&ctx, req, &reply);
+    auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+    EXPECT_GE(took, std::chrono::milliseconds(deadline_ms));
+    EXPECT_LT(took, std::chrono::milliseconds(deadline_ms * 3));
+  }
+}
+
+TEST(RpcClientDeadline, ServiceConfigTimeoutIsABackstop) {
+  EXPECT_EQ(rpc::ServiceConfigTimeoutMs(1000),
+            1000u + rpc::kServiceConfigEarlyMs);
+  EXPECT_EQ(rpc::ServiceConfigTimeoutMs(rpc::kNoDeadline), rpc::kNoDeadline);
+  grpc::ClientContext none;
+  rpc::SetCallDeadline(&none, rpc::kNoDeadline);
+  EXPECT_EQ(none.deadline(), std::chrono::system_clock::time_point::max());
+}
+
 std::string PeerCertificate(grpc::ClientContext& ctx) {
   auto values = ctx.auth_context()->FindPropertyValues("x509_pem_cert");
   return values.empty() ? "" : std::string(values[0].data(), values[0].size());
