@@ -739,7 +739,6 @@ int Tail(const GlobalOptions& global, const TailArgs& args) {
   Stub stub(conn->channel);
   grpc::ClientContext ctx;
   PrepareCall(global, &ctx);
-  StreamDeadline(global, &ctx);
   CancelOnStopSignal stop(&blocked, &ctx);
   std::unique_ptr<grpc::ClientReader<v1::Event>> reader = stub.Tail(&ctx, req);
   // The header comes with the first event, so that a refusal is the only
@@ -862,7 +861,6 @@ int Export(const GlobalOptions& global, const ExportArgs& args) {
     Stub stub(conn->channel);
     grpc::ClientContext ctx;
     PrepareCall(global, &ctx);
-    StreamDeadline(global, &ctx);
     std::unique_ptr<grpc::ClientReader<v1::ExportChunk>> reader =
         stub.Export(&ctx, req);
     LineSplitter lines([&](absl::string_view line) {
@@ -1151,7 +1149,6 @@ int Verify(const GlobalOptions& global, const VerifyArgs& args) {
     Stub stub(conn->channel);
     grpc::ClientContext ctx;
     PrepareCall(global, &ctx);
-    StreamDeadline(global, &ctx);
     std::unique_ptr<grpc::ClientReader<v1::ExportChunk>> reader =
         stub.Export(&ctx, v1::ExportRequest());
     events::LogVerifier verifier(options);

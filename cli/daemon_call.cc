@@ -1,6 +1,5 @@
 #include "cli/daemon_call.h"
 
-#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <utility>
@@ -56,16 +55,10 @@ absl::StatusOr<DaemonConnection> ConnectForStreams(const GlobalOptions& global,
   return Connect(global, daemon, /*for_streams=*/true);
 }
 
-void StreamDeadline(const GlobalOptions& global, grpc::ClientContext* ctx) {
-  if (global.timeout_ms > 0) {
-    ctx->set_deadline(std::chrono::system_clock::now() +
-                      std::chrono::milliseconds(global.timeout_ms));
-  }
-}
-
 void PrepareCall(const GlobalOptions& global, grpc::ClientContext* ctx) {
-  // --timeout exactly (the channel's own default is only a backstop that
-  // may end a call up to 2 s late, rpc::kServiceConfigEarlyMs).
+  // --timeout exactly, streams included (a unary call's channel default is
+  // only a backstop that may end it up to 2 s late,
+  // rpc::kServiceConfigEarlyMs; a stream's channel has none).
   if (global.timeout_ms > 0) rpc::SetCallDeadline(ctx, global.timeout_ms);
   // The person's token, when 'rustiqctl login' stored one. Nothing else in
   // the CLI sets call metadata. An unsafe token file is not used (the call

@@ -41,13 +41,9 @@ absl::StatusOr<DaemonConnection> ConnectToDaemon(const GlobalOptions& global,
 // As ConnectToDaemon, for long streams (events tail, events export): the
 // calls on this channel get no default deadline, since
 // rpc.call_deadline_ms would cut a tail or a large export off after
-// seconds. Set one on the call's context with StreamDeadline.
+// seconds. PrepareCall bounds each call by --timeout when it was given.
 absl::StatusOr<DaemonConnection> ConnectForStreams(const GlobalOptions& global,
                                                    absl::string_view daemon);
-
-// Bounds a stream by --timeout when it was given; without it the stream
-// runs until it ends or is cancelled.
-void StreamDeadline(const GlobalOptions& global, grpc::ClientContext* ctx);
 
 // Prepares the context of every call rustiqctl makes to a daemon: the one
 // place where a person's token (cli/token_file.h, stored by 'rustiqctl

@@ -10,16 +10,10 @@ namespace {
 using grpc::health::v1::HealthCheckRequest;
 using grpc::health::v1::HealthCheckResponse;
 
-// Back-off of a probe channel that loses its connection. A channel that is
-// not connected is replaced at the next check anyway (see ChannelFor).
-constexpr uint32_t kReconnectMinMs = 10;
-constexpr uint32_t kReconnectMaxMs = 20;
-
+// No reconnection back-off to tune: a channel that is not connected is
+// never retried but replaced (ChannelFor), and the replacement must not
+// share the old one's connection, nor with it its back-off.
 rpc::ClientOptions ProbeOptions(rpc::ClientOptions options) {
-  options.reconnect_min_ms = kReconnectMinMs;
-  options.reconnect_max_ms = kReconnectMaxMs;
-  // A replacement channel must not share the old one's connection, and
-  // with it its back-off.
   options.private_connection = true;
   return options;
 }

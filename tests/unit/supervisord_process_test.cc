@@ -28,6 +28,7 @@
 #include "services/supervisord/exit_reason.h"
 #include "services/supervisord/log_relay.h"
 #include "services/supervisord/proc_memory.h"
+#include "tests/support/temp_dir.h"
 
 namespace rustiq::supervisord {
 namespace {
@@ -35,6 +36,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using testing::TempDir;
 using ::testing::UnorderedElementsAre;
 
 constexpr int kWaitMs = 30000;  // generous: only a broken test waits this long
@@ -126,27 +128,13 @@ class MemoryFile {
 };
 
 // A temporary directory removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "supervisord-test-XXXXXX")
-            .string();
-    path_ = mkdtemp(pattern.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string File(const std::string& name, const std::string& content,
-                   mode_t mode) const {
-    std::string path = path_ + "/" + name;
-    std::ofstream(path) << content;
-    chmod(path.c_str(), mode);
-    return path;
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+// Writes `content` to `path` with `mode`; returns the path.
+std::string WriteFile(const std::string& path, const std::string& content,
+                      mode_t mode) {
+  std::ofstream(path) << content;
+  chmod(path.c_str(), mode);
+  return path;
+}
 
 // Runs `body` in a forked process and returns what it wrote to the pipe
 // it is given, after the process exited. For steps that must happen in a
@@ -225,7 +213,7 @@ TEST(ChildProcess, RefusesDirectoryAndNonExecutableFile) {
   ASSERT_FALSE(child.ok());
   EXPECT_THAT(child.status().message(), HasSubstr("not a regular file"));
 
-  spec.binary = dir.File("plain", "#!/bin/sh\n", 0644);
+  spec.binary = WriteFile(dir / "plain", "#!/bin/sh\n", 0644);
   child = Spawn(spec);
   ASSERT_FALSE(child.ok());
   EXPECT_EQ(child.status().code(), absl::StatusCode::kFailedPrecondition);
@@ -245,7 +233,7 @@ TEST(ChildProcess, RefusesEnvironmentEntryWithoutEquals) {
 TEST(ChildProcess, ReportsExecFailureFromTheChild) {
   TempDir dir;
   LaunchSpec spec = Shell("");
-  spec.binary = dir.File("garbage", "not a program\n", 0755);
+  spec.binary = WriteFile(dir / "garbage", "not a program\n", 0755);
   spec.args = {};
   absl::StatusOr<Child> child = Spawn(spec);
   ASSERT_FALSE(child.ok());
@@ -374,7 +362,7 @@ TEST(ChildProcess, ExecRunsWithTheSwitchedUser) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root";
   TempDir dir;
   LaunchSpec spec = Shell("");
-  spec.binary = dir.File("root-only", "#!/bin/sh\nexit 0\n", 0700);
+  spec.binary = WriteFile(dir / "root-only", "#!/bin/sh\nexit 0\n", 0700);
   spec.args = {};
   spec.uid = 65534;
   spec.gid = 65534;
@@ -384,6 +372,25 @@ TEST(ChildProcess, ExecRunsWithTheSwitchedUser) {
             absl::StrCat("cannot start ", spec.binary,
                          ": execve: Permission denied"));
   EXPECT_EQ(child.status().code(), absl::StatusCode::kPermissionDenied);
+}
+
+// The binary is opened before the user switch: a daemon whose user cannot
+// traverse the directories above its binary (a build under /root, 0700)
+// still starts, while the file's own execute permission is still checked
+// as that user (ExecRunsWithTheSwitchedUser).
+TEST(ChildProcess, BinaryBehindADirectoryTheUserCannotEnterStarts) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  TempDir dir;
+  ASSERT_EQ(chmod(dir.path().c_str(), 0700), 0);
+  const std::string binary =
+      WriteFile(dir / "true", testing::ReadAll("/bin/true"), 0755);
+  LaunchSpec spec{
+      .binary = binary, .args = {}, .env = {}, .uid = 65534, .gid = 65534};
+  absl::StatusOr<Child> child = Spawn(spec);
+  ASSERT_TRUE(child.ok()) << child.status();
+  close(child->output_fd);
+  int status = Reap(child->pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
 // Without root, the switch fails in the child and says which uid. (As
