@@ -350,14 +350,28 @@ struct ColdStart {
 struct StackMemory {
   supervisord::Memory supervisord;
   std::array<supervisord::Memory, kNumDaemons> daemons;
-  // The field summed over supervisord and the daemons.
-  uint64_t Sum(uint64_t supervisord::Memory::*field) const {
-    uint64_t n = supervisord.*field;
-    for (const auto& d : daemons) n += d.*field;
-    return n;
+  // Supervisord's and the daemons' figures, summed.
+  supervisord::Memory Total() const {
+    supervisord::Memory t = supervisord;
+    for (const auto& d : daemons) {
+      t.rss_bytes += d.rss_bytes;
+      t.pss_bytes += d.pss_bytes;
+      t.pss_anon_bytes += d.pss_anon_bytes;
+      t.pss_file_bytes += d.pss_file_bytes;
+    }
+    return t;
   }
-  uint64_t rss() const { return Sum(&supervisord::Memory::rss_bytes); }
-  uint64_t pss() const { return Sum(&supervisord::Memory::pss_bytes); }
+};
+
+// One process's (or the stack's) idle memory, one entry per round, in MB.
+struct MemoryCells {
+  std::vector<double> rss, pss, anon, file;  // anon + file: PSS split
+  void Add(const supervisord::Memory& m) {
+    rss.push_back(Mb(m.rss_bytes));
+    pss.push_back(Mb(m.pss_bytes));
+    anon.push_back(Mb(m.pss_anon_bytes));
+    file.push_back(Mb(m.pss_file_bytes));
+  }
 };
 
 struct Restart {
@@ -371,12 +385,8 @@ struct Cells {
   std::vector<double> sv_all, direct_all;
   std::array<std::vector<double>, kNumDaemons> sv_serving, direct_serving,
       direct_own, kill_new_pid, kill_serving;
-  std::vector<double> sv_rss, sv_pss, stack_rss, stack_pss, base_rss, base_pss;
-  std::array<std::vector<double>, kNumDaemons> daemon_rss, daemon_pss;
-  // The PSS split: anonymous and file-backed pages.
-  std::vector<double> sv_anon, sv_file, stack_anon, stack_file, base_anon,
-      base_file;
-  std::array<std::vector<double>, kNumDaemons> daemon_anon, daemon_file;
+  MemoryCells sv_mem, stack_mem, base_mem;
+  std::array<MemoryCells, kNumDaemons> daemon_mem;
   double max_kill_foreign = 0;
 };
 
@@ -789,25 +799,19 @@ std::string MemorySection(const Flags& flags, const Cells& c) {
       "PSS per round MB |\n"
       "|---|---:|---:|---:|---:|---|\n",
       flags.seconds, flags.rounds);
-  auto row = [&out](absl::string_view name, const std::vector<double>& rss,
-                    const std::vector<double>& pss,
-                    const std::vector<double>& anon,
-                    const std::vector<double>& file) {
-    absl::StrAppend(
-        &out, absl::StrFormat("| %s | %.2f | %.2f | %.2f | %.2f "
-                              "| %s |\n",
-                              name, Median(rss), Median(pss), Median(anon),
-                              Median(file), PerRound(pss, 2)));
+  auto row = [&out](absl::string_view name, const MemoryCells& m) {
+    absl::StrAppend(&out, absl::StrFormat("| %s | %.2f | %.2f | %.2f | %.2f "
+                                          "| %s |\n",
+                                          name, Median(m.rss), Median(m.pss),
+                                          Median(m.anon), Median(m.file),
+                                          PerRound(m.pss, 2)));
   };
-  row("rustiq-supervisord", c.sv_rss, c.sv_pss, c.sv_anon, c.sv_file);
+  row("rustiq-supervisord", c.sv_mem);
   for (size_t i = 0; i < kNumDaemons; ++i) {
-    row(absl::StrCat("rustiq-", kNames[i]), c.daemon_rss[i], c.daemon_pss[i],
-        c.daemon_anon[i], c.daemon_file[i]);
+    row(absl::StrCat("rustiq-", kNames[i]), c.daemon_mem[i]);
   }
-  row("**the stack: supervisord + 3 daemons**", c.stack_rss, c.stack_pss,
-      c.stack_anon, c.stack_file);
-  row("(base) rustiq-testserver, idle", c.base_rss, c.base_pss, c.base_anon,
-      c.base_file);
+  row("**the stack: supervisord + 3 daemons**", c.stack_mem);
+  row("(base) rustiq-testserver, idle", c.base_mem);
   return out;
 }
 
@@ -842,12 +846,14 @@ RatioTable Ratios(const Cells& c) {
                    "cold-start-ms", 1, c.sv_all, 1, "ms", /*below=*/true, 500);
   ratios.AddRatio("supervisord cold start / (base) direct start", "sv/direct",
                   1, c.sv_all, c.direct_all, /*min_target=*/0);
-  ratios.AddTarget("idle stack's summed PSS", "stack-pss-mb", 1, c.stack_pss, 2,
-                   "MB", /*below=*/true, 15);
+  ratios.AddTarget("idle stack's summed PSS", "stack-pss-mb", 1,
+                   c.stack_mem.pss, 2, "MB", /*below=*/true, 15);
   ratios.AddRatio("idle stack PSS / (base) idle testserver PSS",
-                  "stack-pss/testserver-pss", 1, c.stack_pss, c.base_pss, 0);
+                  "stack-pss/testserver-pss", 1, c.stack_mem.pss,
+                  c.base_mem.pss, 0);
   ratios.AddRatio("idle supervisord PSS / (base) idle testserver PSS",
-                  "supervisord-pss/testserver-pss", 1, c.sv_pss, c.base_pss, 0);
+                  "supervisord-pss/testserver-pss", 1, c.sv_mem.pss,
+                  c.base_mem.pss, 0);
   for (size_t i = 0; i < kNumDaemons; ++i) {
     ratios.AddRatio(
         absl::StrCat("rustiq-", kNames[i],
@@ -873,19 +879,19 @@ std::vector<std::string> MachineLines(const Flags& flags, const Cells& c,
         "direct_own_ms=%.1f idle_rss_mb=%.2f idle_pss_mb=%.2f kills=%zu "
         "kill_new_pid_ms=%.1f kill_serving_ms=%.1f",
         kTool, kNames[i], Median(c.sv_serving[i]), Median(c.direct_serving[i]),
-        Median(c.direct_own[i]), Median(c.daemon_rss[i]),
-        Median(c.daemon_pss[i]), c.kill_serving[i].size(),
+        Median(c.direct_own[i]), Median(c.daemon_mem[i].rss),
+        Median(c.daemon_mem[i].pss), c.kill_serving[i].size(),
         Median(c.kill_new_pid[i]), Median(c.kill_serving[i])));
   }
   lines.push_back(
       absl::StrFormat("%s daemon=supervisord idle_rss_mb=%.2f idle_pss_mb=%.2f",
-                      kTool, Median(c.sv_rss), Median(c.sv_pss)));
+                      kTool, Median(c.sv_mem.rss), Median(c.sv_mem.pss)));
   lines.push_back(
       absl::StrFormat("%s memory=stack idle_rss_mb=%.2f idle_pss_mb=%.2f",
-                      kTool, Median(c.stack_rss), Median(c.stack_pss)));
+                      kTool, Median(c.stack_mem.rss), Median(c.stack_mem.pss)));
   lines.push_back(
       absl::StrFormat("%s memory=testserver idle_rss_mb=%.2f idle_pss_mb=%.2f",
-                      kTool, Median(c.base_rss), Median(c.base_pss)));
+                      kTool, Median(c.base_mem.rss), Median(c.base_mem.pss)));
   lines.insert(lines.end(), ratios.machine_lines().begin(),
                ratios.machine_lines().end());
   return lines;
@@ -1014,10 +1020,7 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
       if (phase == Phase::kBase) {
         absl::StatusOr<supervisord::Memory> m = bench.BaseMemory();
         if (!m.ok()) return fail(m.status());
-        c.base_rss.push_back(Mb(m->rss_bytes));
-        c.base_pss.push_back(Mb(m->pss_bytes));
-        c.base_anon.push_back(Mb(m->pss_anon_bytes));
-        c.base_file.push_back(Mb(m->pss_file_bytes));
+        c.base_mem.Add(*m);
         fprintf(stderr,
                 "%s round=%d/%d testserver idle_rss_mb=%.2f "
                 "idle_pss_mb=%.2f\n",
@@ -1063,26 +1066,18 @@ int RunBenchmark(const Flags& flags, int argc, char** argv) {
       absl::SleepFor(absl::Seconds(flags.seconds));
       absl::StatusOr<StackMemory> m = bench.Memory();
       if (!m.ok()) return fail(m.status());
-      c.sv_rss.push_back(Mb(m->supervisord.rss_bytes));
-      c.sv_pss.push_back(Mb(m->supervisord.pss_bytes));
-      c.sv_anon.push_back(Mb(m->supervisord.pss_anon_bytes));
-      c.sv_file.push_back(Mb(m->supervisord.pss_file_bytes));
-      for (size_t i = 0; i < kNumDaemons; ++i) {
-        c.daemon_rss[i].push_back(Mb(m->daemons[i].rss_bytes));
-        c.daemon_pss[i].push_back(Mb(m->daemons[i].pss_bytes));
-        c.daemon_anon[i].push_back(Mb(m->daemons[i].pss_anon_bytes));
-        c.daemon_file[i].push_back(Mb(m->daemons[i].pss_file_bytes));
-      }
-      c.stack_rss.push_back(Mb(m->rss()));
-      c.stack_pss.push_back(Mb(m->pss()));
-      c.stack_anon.push_back(Mb(m->Sum(&supervisord::Memory::pss_anon_bytes)));
-      c.stack_file.push_back(Mb(m->Sum(&supervisord::Memory::pss_file_bytes)));
+      c.sv_mem.Add(m->supervisord);
+      for (size_t i = 0; i < kNumDaemons; ++i)
+        c.daemon_mem[i].Add(m->daemons[i]);
+      const supervisord::Memory total = m->Total();
+      c.stack_mem.Add(total);
       fprintf(stderr,
               "%s round=%d/%d idle pss_mb supervisord=%.2f keyd=%.2f "
               "eventd=%.2f authd=%.2f sum=%.2f (rss sum %.2f)\n",
               kTool, round + 1, flags.rounds, Mb(m->supervisord.pss_bytes),
               Mb(m->daemons[0].pss_bytes), Mb(m->daemons[1].pss_bytes),
-              Mb(m->daemons[2].pss_bytes), Mb(m->pss()), Mb(m->rss()));
+              Mb(m->daemons[2].pss_bytes), Mb(total.pss_bytes),
+              Mb(total.rss_bytes));
       if (round < flags.kills) {
         for (size_t i : Rotated(std::vector<size_t>{0, 1, 2}, round)) {
           absl::StatusOr<Restart> k = bench.Kill(i);
