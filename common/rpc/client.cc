@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "common/pki/identity_files.h"
+#include "common/rpc/unix_socket.h"
 
 namespace rustiq::rpc {
 namespace {
@@ -42,8 +43,7 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> ChannelFactory::ForDaemon(
   absl::StatusOr<identity::SpiffeId> server =
       identity::SpiffeId::ForService(options_.trust_domain, daemon);
   if (!server.ok()) return server.status();
-  return Connect(absl::StrCat(options_.runtime_dir, "/", daemon, ".sock"),
-                 *server);
+  return Connect(DaemonSocketPath(options_.runtime_dir, daemon), *server);
 }
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> ChannelFactory::Connect(

@@ -73,8 +73,7 @@ absl::StatusOr<std::unique_ptr<RpcServer>> RpcServer::Start(
 
   absl::StatusOr<gid_t> gid = PrepareServerPaths(options);
   if (!gid.ok()) return gid.status();
-  server->socket_path_ =
-      absl::StrCat(options.runtime_dir, "/", options.daemon, ".sock");
+  server->socket_path_ = DaemonSocketPath(options.runtime_dir, options.daemon);
   if (absl::Status s = ClaimSocketPath(server->socket_path_); !s.ok()) return s;
 
   std::shared_ptr<grpc::ServerCredentials> creds =

@@ -28,6 +28,11 @@ absl::Status Errno(absl::string_view what, const std::string& path) {
 
 }  // namespace
 
+std::string DaemonSocketPath(absl::string_view runtime_dir,
+                             absl::string_view daemon) {
+  return absl::StrCat(runtime_dir, "/", daemon, ".sock");
+}
+
 absl::StatusOr<gid_t> ResolveGroup(const std::string& group) {
   if (group.empty()) return getegid();
   std::vector<char> buf(16384);

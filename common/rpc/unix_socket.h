@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace rustiq::rpc {
 
@@ -18,6 +19,10 @@ inline constexpr mode_t kSocketDirMode = 0750;
 // the sticky bit keeps it from removing another's.
 inline constexpr mode_t kSharedSocketDirMode = 01770;
 inline constexpr mode_t kSocketMode = 0660;
+
+// Where the daemon `daemon` listens: <runtime_dir>/<daemon>.sock.
+std::string DaemonSocketPath(absl::string_view runtime_dir,
+                             absl::string_view daemon);
 
 // Resolves a group name to its gid; empty means the process's effective gid.
 absl::StatusOr<gid_t> ResolveGroup(const std::string& group);

@@ -1,7 +1,9 @@
 #include "services/supervisord/health_probe.h"
 
 #include <grpcpp/grpcpp.h>
+#include <sys/stat.h>
 
+#include "common/rpc/unix_socket.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
 namespace rustiq::supervisord {
@@ -35,7 +37,8 @@ const char* HealthName(Health health) {
 }
 
 GrpcHealthProbe::GrpcHealthProbe(rpc::ClientOptions options)
-    : channels_(ProbeOptions(std::move(options))) {}
+    : runtime_dir_(options.runtime_dir),
+      channels_(ProbeOptions(std::move(options))) {}
 
 std::shared_ptr<grpc::Channel> GrpcHealthProbe::ChannelFor(
     const std::string& daemon) {
@@ -50,6 +53,14 @@ std::shared_ptr<grpc::Channel> GrpcHealthProbe::ChannelFor(
   // succeeds or fails within a millisecond or so), where the old one would
   // first wait out its reconnection back-off: gRPC 1.51 let a daemon that
   // had started listening wait 60-90 ms for supervisord to see it serve.
+  // While there is no socket at all (a start polled every few ms), no
+  // channel is made: each one reads the identity files and starts gRPC's
+  // certificate watcher.
+  struct stat st;
+  if (stat(rpc::DaemonSocketPath(runtime_dir_, daemon).c_str(), &st) != 0) {
+    by_daemon_.erase(daemon);
+    return nullptr;
+  }
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
       channels_.ForDaemon(daemon);
   // Identity files missing: no channel yet; the next check tries again.

@@ -36,6 +36,7 @@ class GrpcHealthProbe final : public HealthProbe {
  private:
   std::shared_ptr<grpc::Channel> ChannelFor(const std::string& daemon);
 
+  const std::string runtime_dir_;  // where the daemons' sockets are
   rpc::ChannelFactory channels_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<grpc::Channel>> by_daemon_;
