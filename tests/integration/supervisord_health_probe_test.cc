@@ -4,7 +4,10 @@
 // after a restart on a new socket; a stopped one fails at the deadline.
 #include <signal.h>
 
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <string>
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -23,6 +26,37 @@ constexpr absl::Duration kLongDeadline = absl::Seconds(30);
 // Failing at once takes milliseconds; waiting for the daemon took seconds
 // (gRPC 1.51, wait-for-ready: 3.8 s per check here).
 constexpr absl::Duration kNoWait = absl::Milliseconds(1500);
+
+// Whether every thread of `pid` is in group stop. kill(SIGSTOP) returns
+// before that: the kernel wakes one thread, which then stops the others, and
+// on a loaded machine another thread can still answer a call in between
+// (CI saw one answered 3.6 ms after the kill).
+bool AllThreadsStopped(pid_t pid) {
+  const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
+  std::error_code ec;
+  int threads = 0;
+  for (const auto& task : std::filesystem::directory_iterator(tasks, ec)) {
+    std::ifstream in(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)),
+                     std::istreambuf_iterator<char>());
+    const size_t paren = stat.rfind(')');
+    if (paren == std::string::npos || paren + 2 >= stat.size() ||
+        stat[paren + 2] != 'T') {
+      return false;
+    }
+    ++threads;
+  }
+  return !ec && threads > 0;
+}
+
+bool WaitStopped(pid_t pid, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (!AllThreadsStopped(pid)) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return true;
+}
 
 class HealthProbeTest : public ::testing::Test {
  protected:
@@ -78,6 +112,7 @@ TEST_F(HealthProbeTest, AStoppedDaemonFailsAtTheDeadlineAndServesWhenResumed) {
   absl::Duration took;
   ASSERT_EQ(CheckTimed(kLongDeadline, &took), Health::kServing);
   ASSERT_EQ(kill(server.pid(), SIGSTOP), 0);
+  ASSERT_TRUE(WaitStopped(server.pid(), absl::Seconds(10)));
   EXPECT_EQ(CheckTimed(absl::Milliseconds(300), &took), Health::kUnreachable);
   EXPECT_GE(took, absl::Milliseconds(300));
   ASSERT_EQ(kill(server.pid(), SIGCONT), 0);
