@@ -3,11 +3,9 @@
 // at once while it has no socket, serving as soon as it listens, and again
 // after a restart on a new socket; a stopped one fails at the deadline.
 #include <signal.h>
+#include <sys/wait.h>
 
-#include <filesystem>
-#include <fstream>
 #include <memory>
-#include <string>
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -27,31 +25,22 @@ constexpr absl::Duration kLongDeadline = absl::Seconds(30);
 // (gRPC 1.51, wait-for-ready: 3.8 s per check here).
 constexpr absl::Duration kNoWait = absl::Milliseconds(1500);
 
-// Whether every thread of `pid` is in group stop. kill(SIGSTOP) returns
-// before that: the kernel wakes one thread, which then stops the others, and
-// on a loaded machine another thread can still answer a call in between
-// (CI saw one answered 3.6 ms after the kill).
-bool AllThreadsStopped(pid_t pid) {
-  const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
-  std::error_code ec;
-  int threads = 0;
-  for (const auto& task : std::filesystem::directory_iterator(tasks, ec)) {
-    std::ifstream in(task.path() / "stat");
-    std::string stat((std::istreambuf_iterator<char>(in)),
-                     std::istreambuf_iterator<char>());
-    const size_t paren = stat.rfind(')');
-    if (paren == std::string::npos || paren + 2 >= stat.size() ||
-        stat[paren + 2] != 'T') {
-      return false;
-    }
-    ++threads;
-  }
-  return !ec && threads > 0;
+// Whether the group stop of the child `pid` is complete. kill(SIGSTOP)
+// returns before that: the kernel wakes one thread, which then stops the
+// others, and on a loaded machine another thread can still answer a call in
+// between (CI saw one answered 3.6 ms after the kill). The parent is told
+// of the stop only once every thread has stopped; WNOWAIT leaves the report
+// for anyone else who waits.
+bool Stopped(pid_t pid) {
+  siginfo_t info{};
+  return waitid(P_PID, static_cast<id_t>(pid), &info,
+                WSTOPPED | WNOHANG | WNOWAIT) == 0 &&
+         info.si_pid == pid;
 }
 
 bool WaitStopped(pid_t pid, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
-  while (!AllThreadsStopped(pid)) {
+  while (!Stopped(pid)) {
     if (absl::Now() > deadline) return false;
     absl::SleepFor(absl::Milliseconds(1));
   }

@@ -127,7 +127,6 @@ class MemoryFile {
   int fd_;
 };
 
-// A temporary directory removed at the end of the test.
 // Writes `content` to `path` with `mode`; returns the path.
 std::string WriteFile(const std::string& path, const std::string& content,
                       mode_t mode) {
