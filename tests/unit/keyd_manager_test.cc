@@ -1715,6 +1715,16 @@ TEST_F(KeydManagerTest, ZeroizeRecordsThenDestroysEverything) {
                         access(files_.master_key.c_str(), F_OK) == 0;
     }
   });
+  // And keyd waits for the log to store it (Flush) before destroying:
+  // an event merely queued would be lost with a crash during the zeroize.
+  bool flushed_before = false;
+  size_t recorded_at_flush = 0;
+  sink_.OnFlush([&](size_t recorded) {
+    if (recorded_at_flush != 0) return;  // the first wait after the record
+    recorded_at_flush = recorded;
+    flushed_before = access(files_.store.c_str(), F_OK) == 0 &&
+                     access(files_.master_key.c_str(), F_OK) == 0;
+  });
   size_t events = sink_.size();
   v1::ZeroizeRequest request;
   request.set_confirm(kZeroizeConfirmation);
@@ -1722,9 +1732,14 @@ TEST_F(KeydManagerTest, ZeroizeRecordsThenDestroysEverything) {
   absl::StatusOr<uint32_t> destroyed =
       keys_->Zeroize(supervisor, request, files_.master_key);
   sink_.OnRecord(nullptr);
+  sink_.OnFlush(nullptr);
   ASSERT_TRUE(destroyed.ok()) << destroyed.status();
   EXPECT_EQ(*destroyed, 6u);  // four well-known keys and two created
   EXPECT_TRUE(recorded_before);
+  EXPECT_TRUE(flushed_before);
+  // The wait came after the zeroize record, so it covers it.
+  ASSERT_GT(recorded_at_flush, events);
+  EXPECT_EQ(sink_.events()[recorded_at_flush - 1].action, "keys.zeroize");
   std::vector<audit::SecurityEvent> all = sink_.events();
   ASSERT_GT(all.size(), events);
   // The key uses counted so far are recorded first, then the zeroize.

@@ -62,7 +62,8 @@ template <typename T>
 }
 
 // Remembers every event; `on_record`, when set, runs inside Record (to look
-// at the world at the moment an event is recorded).
+// at the world at the moment an event is recorded), and `on_flush` inside
+// Flush (at the moment the caller waits for its events to be stored).
 class RecordingSink final : public audit::SecurityEventSink {
  public:
   void Record(const audit::SecurityEvent& event) override {
@@ -74,9 +75,25 @@ class RecordingSink final : public audit::SecurityEventSink {
     }
     if (hook) hook(event);
   }
+  bool Flush(int /*timeout_ms*/) override {
+    std::function<void(size_t)> hook;
+    size_t recorded = 0;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      hook = on_flush_;
+      recorded = events_.size();
+    }
+    if (hook) hook(recorded);
+    return true;
+  }
   void OnRecord(std::function<void(const audit::SecurityEvent&)> hook) {
     std::lock_guard<std::mutex> lock(mu_);
     on_record_ = std::move(hook);
+  }
+  // `hook` gets the number of events recorded when Flush is called.
+  void OnFlush(std::function<void(size_t)> hook) {
+    std::lock_guard<std::mutex> lock(mu_);
+    on_flush_ = std::move(hook);
   }
   std::vector<audit::SecurityEvent> events() const {
     std::lock_guard<std::mutex> lock(mu_);
@@ -100,6 +117,7 @@ class RecordingSink final : public audit::SecurityEventSink {
   mutable std::mutex mu_;
   std::vector<audit::SecurityEvent> events_;
   std::function<void(const audit::SecurityEvent&)> on_record_;
+  std::function<void(size_t)> on_flush_;
 };
 
 // The value of an event attribute ("" when absent).
