@@ -9,9 +9,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -40,7 +42,7 @@ class FakeProbe final : public HealthProbe {
       std::lock_guard<std::mutex> lock(mu_);
       auto it = health_.find(daemon);
       h = it == health_.end() ? Health::kServing : it->second;
-      ++checks_[daemon];
+      if (h != Health::kServing) ++failures_[daemon];
     }
     if (h == Health::kUnreachable)
       absl::SleepFor(std::min(timeout, absl::Milliseconds(20)));
@@ -50,23 +52,38 @@ class FakeProbe final : public HealthProbe {
     std::lock_guard<std::mutex> lock(mu_);
     health_[daemon] = h;
   }
+  // How many checks of `daemon` answered anything but SERVING.
+  int Failures(const std::string& daemon) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return failures_[daemon];
+  }
 
  private:
   std::mutex mu_;
   std::map<std::string, Health> health_;
-  std::map<std::string, int> checks_;
+  std::map<std::string, int> failures_;
 };
 
 class CapturingSink final : public audit::SecurityEventSink {
  public:
   void Record(const audit::SecurityEvent& e) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::string daemon;
-    for (const auto& [k, v] : e.attributes) {
-      if (k == "daemon") daemon = v;
+    std::function<void(const audit::SecurityEvent&)> hook;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      std::string daemon;
+      for (const auto& [k, v] : e.attributes) {
+        if (k == "daemon") daemon = v;
+      }
+      events_.push_back(e.action + ":" + daemon);
+      all_.push_back(e);
+      hook = on_record_;
     }
-    events_.push_back(e.action + ":" + daemon);
-    all_.push_back(e);
+    if (hook) hook(e);
+  }
+  // `hook` runs inside Record: it sees the world as the event is recorded.
+  void OnRecord(std::function<void(const audit::SecurityEvent&)> hook) {
+    std::lock_guard<std::mutex> lock(mu_);
+    on_record_ = std::move(hook);
   }
   std::vector<std::string> Actions() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -81,6 +98,7 @@ class CapturingSink final : public audit::SecurityEventSink {
   std::mutex mu_;
   std::vector<std::string> events_;
   std::vector<audit::SecurityEvent> all_;
+  std::function<void(const audit::SecurityEvent&)> on_record_;
 };
 
 // Processes of process group `pgid` that are not zombies (an orphan killed
@@ -239,10 +257,18 @@ TEST_F(SupervisorTest, ACrashLoopEndsFailedAndStaysDownUntilStarted) {
 TEST_F(SupervisorTest, ADaemonThatStopsAnsweringIsKilledAndRestarted) {
   Make({Shell("a", "exec sleep 100")});
   DaemonSnapshot first = WaitFor("a", Serving);
+  // Killed at the configured number of failed checks in a row, not later.
+  std::atomic<int> failures_at_kill{-1};
+  sink_.OnRecord([&](const audit::SecurityEvent& e) {
+    if (e.action == "daemon.kill") failures_at_kill = probe_.Failures("a");
+  });
   probe_.Set("a", Health::kUnreachable);
   DaemonSnapshot killed = WaitFor("a", [&](const DaemonSnapshot& s) {
     return s.pid != first.pid && s.last_exit.has_value();
   });
+  sink_.OnRecord(nullptr);
+  EXPECT_EQ(failures_at_kill.load(),
+            static_cast<int>(FastConfig().health_failures));
   EXPECT_EQ(killed.last_exit->killed_by_supervisor, "health");
   EXPECT_THAT(killed.last_exit->text, HasSubstr("SIGKILL"));
   probe_.Set("a", Health::kServing);
