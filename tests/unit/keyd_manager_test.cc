@@ -265,6 +265,49 @@ TEST_F(KeydManagerTest, CreatesEachAlgorithmWithTheCreatorAloneAsPolicy) {
   Create(kOwner, std::string(64, 'k'), v1::KEY_ALGORITHM_ED25519);
 }
 
+TEST_F(KeydManagerTest, EachOperationNeedsItsOwnGrant) {
+  // Seal and unseal are granted apart: svc/owner may seal only.
+  Create(kOwner, "box", v1::KEY_ALGORITHM_AES_256,
+         Policy({{"svc/owner", {v1::KEY_OPERATION_SEAL}},
+                 {"svc/other", {v1::KEY_OPERATION_UNSEAL}}}));
+  std::string blob = MustSeal(kOwner, SealRequest("box", "p", "c"));
+  EXPECT_TRUE(IsError(keys_->Unseal(kOwner, UnsealRequest("box", blob, "c")),
+                      Code::kPermissionDenied,
+                      {"caller svc/owner may not unseal with key 'box'"}));
+  EXPECT_EQ(test::Attribute(sink_.events().back(), "operation"), "unseal");
+  // svc/other may unseal but not seal (and a blob of svc/owner's is still
+  // bound to svc/owner).
+  EXPECT_TRUE(IsError(keys_->Seal(kOther, SealRequest("box", "p", "c")),
+                      Code::kPermissionDenied,
+                      {"caller svc/other may not seal with key 'box'"}));
+  EXPECT_TRUE(IsError(keys_->Unseal(kOther, UnsealRequest("box", blob, "c")),
+                      Code::kInvalidArgument, {kUnsealFailed}));
+
+  // Decrypt is not implied by sign, nor sign by decrypt.
+  Create(kOwner, "rsa", v1::KEY_ALGORITHM_RSA_3072,
+         Policy({{"svc/owner",
+                  {v1::KEY_OPERATION_SIGN, v1::KEY_OPERATION_PUBLIC_KEY}},
+                 {"svc/other", {v1::KEY_OPERATION_DECRYPT}}}));
+  std::string ciphertext =
+      test::OaepEncrypt(PublicDer(kOwner, "rsa"), "secret");
+  v1::DecryptRequest d;
+  d.set_name("rsa");
+  d.set_algorithm(v1::DECRYPT_ALGORITHM_RSA_OAEP_SHA256);
+  d.set_ciphertext(ciphertext);
+  EXPECT_TRUE(IsError(keys_->Decrypt(kOwner, d).status(),
+                      Code::kPermissionDenied,
+                      {"caller svc/owner may not decrypt with key 'rsa'"}));
+  EXPECT_EQ(test::Attribute(sink_.events().back(), "operation"), "decrypt");
+  absl::StatusOr<SecretBytes> plain = keys_->Decrypt(kOther, d);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ(plain->view(), "secret");
+  EXPECT_TRUE(IsError(
+      keys_->Sign(
+          kOther,
+          SignMessage("rsa", v1::SIGNATURE_ALGORITHM_RSA_PSS_SHA256, "m")),
+      Code::kPermissionDenied, {"caller svc/other may not sign"}));
+}
+
 TEST_F(KeydManagerTest, CreatesWithAnExplicitPolicy) {
   v1::KeyInfo info = Create(
       kOwner, "shared", v1::KEY_ALGORITHM_EC_P256,
