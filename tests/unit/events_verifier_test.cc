@@ -576,6 +576,19 @@ TEST_F(LogVerifierTest, CountsOfTheEndLineMustMatch) {
               "ends at event 14");
 }
 
+// An event added after the header's range (and the end line's count raised
+// to match) is named as what it is, not as events missing from the end.
+TEST_F(LogVerifierTest, EventBeyondTheHeadersRangeIsNamed) {
+  TestLog log(30, {10, 20, 30}, signing_key_.get());
+  const std::vector<std::string> whole = log.Lines();
+  std::vector<std::string> lines = log.Lines(0, 20);
+  lines.back() = whole[LineOfEvent(whole, 20)];
+  lines.push_back(EndLine(ExportEnd{21, 2}));
+  ExpectError(Verify(lines, key_.get()), absl::StatusCode::kDataLoss,
+              "event 20 is beyond the export's range: the header says it "
+              "ends before event 20");
+}
+
 TEST_F(LogVerifierTest, TruncationWithHeadsRemovedIsCaughtByTrustedCheckpoint) {
   TestLog log(120, {50, 100, 120}, signing_key_.get());
   const std::string saved = log.SignedCheckpoint(100);
@@ -716,6 +729,13 @@ TEST_F(LogVerifierTest, HeadsOutOfOrderAreRefused) {
   ExpectError(Verify(lines, key_.get()), absl::StatusCode::kDataLoss,
               "tree heads are out of order or repeated: the head of size 32 "
               "follows the head of size 64");
+  // The same head twice (a replayed line) is refused as well.
+  lines = log.Lines();
+  lines.insert(lines.begin() + LineOfHead(lines, 32) + 1,
+               lines[LineOfHead(lines, 32)]);
+  ExpectError(Verify(lines, key_.get()), absl::StatusCode::kDataLoss,
+              "tree heads are out of order or repeated: the head of size 32 "
+              "follows the head of size 32");
 }
 
 TEST_F(LogVerifierTest, HeadOlderThanTheExportIsRefused) {
