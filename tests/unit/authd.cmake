@@ -14,3 +14,6 @@ rustiq_test(authd_throttle_test SOURCES authd_throttle_test.cc
             DEPS rustiq_authd_store LABELS unit)
 rustiq_test(authd_store_test SOURCES authd_store_test.cc
             DEPS rustiq_authd_store LABELS unit)
+# Accounts driven directly (real store, real argon2id, clock injected).
+rustiq_test(authd_accounts_test SOURCES authd_accounts_test.cc
+            DEPS rustiq_authd LABELS unit)

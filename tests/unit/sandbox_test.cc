@@ -1,9 +1,13 @@
 // Confinement steps, each applied in a forked child and checked from the
 // kernel's side (/proc), so the test process itself stays unconfined.
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -73,7 +77,16 @@ TEST(Posture, ReportsWhatTheKernelSaysBeforeConfinement) {
 }
 
 TEST(Posture, HardeningIsVisibleFromOutside) {
-  Posture p = PostureOfChild([] { return HardenProcess().ok(); });
+  Posture p = PostureOfChild([] {
+    // Start from a core limit that is not 0 (test runners often set 0
+    // already), so that only HardenProcess can make it 0.
+    struct rlimit core;
+    if (getrlimit(RLIMIT_CORE, &core) != 0) return false;
+    if (core.rlim_max == 0) core.rlim_max = 1 << 20;  // root may raise it
+    core.rlim_cur = core.rlim_max;
+    if (setrlimit(RLIMIT_CORE, &core) != 0) return false;
+    return HardenProcess().ok();
+  });
   EXPECT_TRUE(p.no_new_privs);
   ASSERT_TRUE(p.core_limit.has_value());
   EXPECT_EQ(*p.core_limit, 0u);
@@ -147,7 +160,10 @@ class LandlockTest : public ::testing::Test {
   // In a child: applies the rules, then runs `probe`; returns probe's errno
   // (0 on success), or 200 if applying failed.
   int Probe(const std::function<int()>& probe) const {
-    LandlockRules rules = Rules();
+    return ProbeWith(Rules(), probe);
+  }
+  int ProbeWith(const LandlockRules& rules,
+                const std::function<int()>& probe) const {
     return InChild([&] {
       if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return 201;
       auto r = ApplyLandlock(rules);
@@ -184,6 +200,64 @@ TEST_F(LandlockTest, RefusesPathsOutside) {
   EXPECT_EQ(Probe([&] { return OpenErrno(root_ + "/outside/file", O_RDONLY); }),
             EACCES);
   EXPECT_EQ(Probe([] { return OpenErrno("/etc/passwd", O_RDONLY); }), EACCES);
+}
+
+// errno of bind(2) on a fresh TCP socket to 127.0.0.1 (any port), or of
+// connect(2) to `port` there; 0 on success.
+int TcpErrno(bool connect_to, uint16_t port = 0) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 202;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  auto* sa = reinterpret_cast<sockaddr*>(&addr);
+  int rc =
+      connect_to ? connect(fd, sa, sizeof(addr)) : bind(fd, sa, sizeof(addr));
+  int err = rc == 0 ? 0 : errno;
+  close(fd);
+  return err;
+}
+
+TEST_F(LandlockTest, DeniesTcpBindAndConnect) {
+  if (LandlockAbi() < 4) GTEST_SKIP() << "Landlock ABI < 4: no TCP rules";
+  // A listener outside the sandbox, on loopback.
+  int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
+            0);
+  ASSERT_EQ(listen(listener, 4), 0);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const uint16_t port = ntohs(addr.sin_port);
+
+  EXPECT_EQ(Probe([] { return TcpErrno(/*connect_to=*/false); }), EACCES);
+  EXPECT_EQ(Probe([port] { return TcpErrno(/*connect_to=*/true, port); }),
+            EACCES);
+  // The same probes without the rule succeed: the refusal above is
+  // Landlock's, not the machine's.
+  LandlockRules open_net = Rules();
+  open_net.deny_tcp = false;
+  EXPECT_EQ(ProbeWith(open_net, [] { return TcpErrno(false); }), 0);
+  EXPECT_EQ(ProbeWith(open_net, [port] { return TcpErrno(true, port); }), 0);
+  close(listener);
+}
+
+TEST_F(LandlockTest, ScopesSignalsToTheDaemonsOwnDomain) {
+  if (LandlockAbi() < 6) GTEST_SKIP() << "Landlock ABI < 6: no scopes";
+  // Signal 0 to the (unconfined) test process: the permission check alone.
+  EXPECT_EQ(Probe([] { return kill(getppid(), 0) == 0 ? 0 : errno; }), EPERM);
+  // Within its own domain a process still signals itself.
+  EXPECT_EQ(Probe([] { return kill(getpid(), 0) == 0 ? 0 : errno; }), 0);
+  // The supervisor's rules (scope_signals false) leave signals alone.
+  LandlockRules supervisor = Rules();
+  supervisor.scope_signals = false;
+  EXPECT_EQ(
+      ProbeWith(supervisor, [] { return kill(getppid(), 0) == 0 ? 0 : errno; }),
+      0);
 }
 
 TEST_F(LandlockTest, ReportsSkippedPathsAndAbi) {
