@@ -50,9 +50,11 @@ config::StackConfig ConfigIn(const rustiq::testing::TempDir& dir) {
 }
 
 // A CSR with exactly `uris` as URI SANs (none: no SAN at all), signed by
-// `key` with `md` (nullptr for Ed25519).
+// `key` with `md` (nullptr for Ed25519); the subjectAltName extension
+// appears `san_extensions` times.
 std::string MakeRequest(EVP_PKEY* key, const std::vector<std::string>& uris,
-                        const EVP_MD* md = EVP_sha256()) {
+                        const EVP_MD* md = EVP_sha256(),
+                        int san_extensions = 1) {
   X509ReqPtr req(X509_REQ_new());
   EXPECT_EQ(X509_REQ_set_version(req.get(), 0), 1);
   EXPECT_EQ(X509_REQ_set_pubkey(req.get(), key), 1);
@@ -66,8 +68,10 @@ std::string MakeRequest(EVP_PKEY* key, const std::vector<std::string>& uris,
       sk_GENERAL_NAME_push(names.get(), gn);
     }
     STACK_OF(X509_EXTENSION)* exts = sk_X509_EXTENSION_new_null();
-    sk_X509_EXTENSION_push(
-        exts, X509V3_EXT_i2d(NID_subject_alt_name, 0, names.get()));
+    for (int i = 0; i < san_extensions; ++i) {
+      sk_X509_EXTENSION_push(
+          exts, X509V3_EXT_i2d(NID_subject_alt_name, 0, names.get()));
+    }
     EXPECT_EQ(X509_REQ_add_extensions(req.get(), exts), 1);
     sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
   }
@@ -323,6 +327,9 @@ TEST_F(KeydDeviceCaTest, RefusesMalformedCsrs) {
                       }),
        "CSR signature does not verify"},
       {"oversized", std::string(pki::kMaxCsrPemBytes + 1, 'A'), "larger than"},
+      {"the caller's own URI in two subjectAltName extensions",
+       MakeRequest(key.get(), {kCallerUri}, EVP_sha256(), 2),
+       "more than one subjectAltName extension"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.what);
