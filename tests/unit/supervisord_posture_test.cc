@@ -53,9 +53,16 @@ TEST(PostureFindings, EachWeaknessIsNamed) {
   for (const Case& c : {
            Case{[](sandbox::Posture& p) { p.uid_effective = 0; },
                 "runs as root"},
+           // A saved or real uid of 0 lets the process become root again.
+           Case{[](sandbox::Posture& p) { p.uid_saved = 0; }, "runs as root"},
+           Case{[](sandbox::Posture& p) { p.uid_real = 0; }, "runs as root"},
            Case{[](sandbox::Posture& p) {
                   p.uid_real = p.uid_effective = p.uid_saved = 992;
                 },
+                "not as its user rustiq-keyd (uid 993)"},
+           Case{[](sandbox::Posture& p) { p.uid_saved = 992; },
+                "not as its user rustiq-keyd (uid 993)"},
+           Case{[](sandbox::Posture& p) { p.uid_real = 992; },
                 "not as its user rustiq-keyd (uid 993)"},
            Case{[](sandbox::Posture& p) { p.groups = {27}; },
                 "supplementary groups"},
@@ -65,6 +72,10 @@ TEST(PostureFindings, EachWeaknessIsNamed) {
                 "bounding capabilities not in its policy: cap_kill"},
            Case{[](sandbox::Posture& p) { p.cap_ambient = kCapKill; },
                 "ambient capabilities"},
+           Case{[](sandbox::Posture& p) { p.cap_permitted = kCapKill; },
+                "permitted capabilities not in its policy: cap_kill"},
+           Case{[](sandbox::Posture& p) { p.cap_inheritable = kCapKill; },
+                "inheritable capabilities not in its policy: cap_kill"},
            Case{[](sandbox::Posture& p) { p.no_new_privs = false; },
                 "NoNewPrivs is off"},
            Case{[](sandbox::Posture& p) { p.seccomp_mode = 0; },
