@@ -28,14 +28,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/keyclient/keyd_signer.h"
 #include "common/keyclient/remote_key.h"
 #include "common/keyclient/remote_signer.h"
 #include "common/pki/certificate_authority.h"
 #include "common/pki/openssl_util.h"
+#include "common/rpc/client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "common/keyclient/keyd_signer.h"
-#include "common/rpc/client.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_device.h"
 
@@ -274,6 +274,32 @@ TEST(RemoteKeyTest, SignsAPrecomputedDigest) {
                     &len, digest.data(), 20),
       1);
   EXPECT_EQ(signer->calls(), 1);
+  ERR_clear_error();
+}
+
+// A caller's buffer smaller than the signature is refused, and nothing is
+// written past it (OpenSSL passes the buffer's size in *siglen).
+TEST(RemoteKeyTest, ASignatureBufferTooSmallIsRefusedUntouched) {
+  auto signer = std::make_shared<LocalSigner>();
+  EvpPkeyPtr key = MakeKey(signer);
+  ASSERT_NE(key, nullptr);
+  std::array<unsigned char, 32> digest;
+  unsigned int digest_len = 0;
+  ASSERT_EQ(EVP_Digest(kMessage.data(), kMessage.size(), digest.data(),
+                       &digest_len, EVP_sha256(), nullptr),
+            1);
+  pki::EvpPkeyCtxPtr ctx(
+      EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
+  ASSERT_EQ(EVP_PKEY_sign_init(ctx.get()), 1) << pki::OpenSslErrors();
+  constexpr size_t kGiven = 8;  // an ECDSA P-256 signature is 70-72 bytes
+  std::string buffer(128, '\xa5');
+  size_t len = kGiven;
+  EXPECT_NE(
+      EVP_PKEY_sign(ctx.get(), reinterpret_cast<unsigned char*>(buffer.data()),
+                    &len, digest.data(), digest.size()),
+      1);
+  EXPECT_EQ(buffer.substr(kGiven), std::string(128 - kGiven, '\xa5'))
+      << "the provider wrote past the buffer it was given";
   ERR_clear_error();
 }
 
