@@ -65,6 +65,8 @@ function(rustiq_test name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
   rustiq_executable(${name} SOURCES ${ARG_SOURCES}
                     DEPS ${ARG_DEPS} GTest::gmock GTest::gtest_main)
+  # After the build type's -O2, so this -Og wins (CMakeLists.txt says why).
+  target_compile_options(${name} PRIVATE ${RUSTIQ_TEST_CODE_OPTIONS})
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
                        PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT 120)
 endfunction()
