@@ -165,6 +165,13 @@ TEST(MethodAccessTable, BuiltinDeclarationsAreValidated) {
                   .ok());
   EXPECT_FALSE(table.AddBuiltin("/x/Y", {"client/a*"}).ok());
   EXPECT_FALSE(table.AddBuiltin("/x/Y", {"client/a"}, "NoDot").ok());
+  // Each rule on its own: a permission is <area>.<verb>, in lowercase.
+  absl::Status s = table.AddBuiltin("/x/Y", {"client/a"}, "nodot");
+  EXPECT_THAT(s.message(), HasSubstr("area.verb"));
+  EXPECT_FALSE(s.ok());
+  EXPECT_FALSE(table.AddBuiltin("/x/Y", {"client/a"}, "keys.Read").ok());
+  EXPECT_FALSE(table.AddBuiltin("/x/Y", {"client/a"}, "k.").ok());
+  EXPECT_TRUE(table.AddBuiltin("/x/Y", {"client/a"}, "keys.read").ok());
   EXPECT_FALSE(table.AddService("rustiq.v1.DoesNotExist").ok());
 }
 
