@@ -12,7 +12,6 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "common/audit/security_event.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/authd/accounts.h"
@@ -20,6 +19,7 @@
 #include "services/authd/password_hasher.h"
 #include "services/authd/roles.h"
 #include "services/authd/user_store.h"
+#include "tests/support/recording_sink.h"
 #include "tests/support/temp_dir.h"
 
 namespace rustiq::authd {
@@ -27,14 +27,6 @@ namespace {
 
 constexpr char kPassword[] = "Quartz-Lantern-8451-Meadow";
 constexpr char kSource[] = "client/rustiqctl";
-
-class CountingSink final : public audit::SecurityEventSink {
- public:
-  void Record(const audit::SecurityEvent& event) override {
-    actions.push_back(event.action);
-  }
-  std::vector<std::string> actions;
-};
 
 // CPU time of the calling thread. argon2id with one lane runs on the
 // caller's thread, so this counts its work and nothing another thread (the
@@ -85,7 +77,7 @@ class AccountsTest : public ::testing::Test {
 
   rustiq::testing::TempDir dir_{"rustiq-accounts"};
   absl::Time now_ = absl::FromUnixSeconds(1'800'000'000);
-  CountingSink sink_;
+  rustiq::testing::RecordingSink sink_;
   std::unique_ptr<UserStore> store_;
   std::unique_ptr<PasswordHasher> hasher_;
   std::unique_ptr<LoginThrottle> throttle_;
@@ -111,9 +103,7 @@ TEST_F(AccountsTest, AnUnknownNameCostsTheSameArgon2WorkAsAWrongPassword) {
   EXPECT_LT(ratio, 2.0) << "unknown name " << unknown[2]
                         << " against wrong password " << wrong[2];
   // Both kinds are on record alike.
-  EXPECT_EQ(
-      std::count(sink_.actions.begin(), sink_.actions.end(), "login.failed"),
-      10);
+  EXPECT_EQ(sink_.WithAction("login.failed").size(), 10u);
 }
 
 // A device maker's catalogue (roles.toml is theirs to extend) with a role
@@ -191,15 +181,9 @@ TEST_F(AccountsRoleTest, NobodyHandsOutARoleWithPermissionsTheyLack) {
   ASSERT_TRUE(admin.ok()) << admin.status();
   EXPECT_THAT(admin->roles, ::testing::ElementsAre("admin"));
   // Each refusal is on record.
-  EXPECT_EQ(std::count(sink_.actions.begin(), sink_.actions.end(),
-                       "user.create.denied"),
-            1);
-  EXPECT_EQ(std::count(sink_.actions.begin(), sink_.actions.end(),
-                       "role.grant.denied"),
-            1);
-  EXPECT_EQ(std::count(sink_.actions.begin(), sink_.actions.end(),
-                       "role.revoke.denied"),
-            1);
+  EXPECT_EQ(sink_.WithAction("user.create.denied").size(), 1u);
+  EXPECT_EQ(sink_.WithAction("role.grant.denied").size(), 1u);
+  EXPECT_EQ(sink_.WithAction("role.revoke.denied").size(), 1u);
 }
 
 }  // namespace

@@ -1,8 +1,7 @@
-// Helpers shared by keyd's unit tests (keyd_*_test.cc): a security-event sink
-// that remembers what it was told, a key manager on the soft backend over a
-// store and master key in a temporary directory, and independent OpenSSL
-// checks of what keyd returns (signatures verified and ciphertexts made from
-// the exported public key, never by keyd itself).
+// Helpers shared by keyd's unit tests (keyd_*_test.cc): a key manager on the
+// soft backend over a store and master key in a temporary directory, and
+// independent OpenSSL checks of what keyd returns (signatures verified and
+// ciphertexts made from the exported public key, never by keyd itself).
 #ifndef RUSTIQ_TESTS_UNIT_KEYD_TEST_UTIL_H_
 #define RUSTIQ_TESTS_UNIT_KEYD_TEST_UTIL_H_
 
@@ -13,9 +12,7 @@
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
-#include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,6 +27,7 @@
 #include "services/keyd/key_policy.h"
 #include "services/keyd/key_store.h"
 #include "services/keyd/soft_backend.h"
+#include "tests/support/recording_sink.h"
 #include "tests/support/temp_dir.h"
 
 namespace rustiq::keyd::test {
@@ -61,64 +59,7 @@ template <typename T>
   return IsError(result.status(), code, parts);
 }
 
-// Remembers every event; `on_record`, when set, runs inside Record (to look
-// at the world at the moment an event is recorded), and `on_flush` inside
-// Flush (at the moment the caller waits for its events to be stored).
-class RecordingSink final : public audit::SecurityEventSink {
- public:
-  void Record(const audit::SecurityEvent& event) override {
-    std::function<void(const audit::SecurityEvent&)> hook;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      events_.push_back(event);
-      hook = on_record_;
-    }
-    if (hook) hook(event);
-  }
-  bool Flush(int /*timeout_ms*/) override {
-    std::function<void(size_t)> hook;
-    size_t recorded = 0;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      hook = on_flush_;
-      recorded = events_.size();
-    }
-    if (hook) hook(recorded);
-    return true;
-  }
-  void OnRecord(std::function<void(const audit::SecurityEvent&)> hook) {
-    std::lock_guard<std::mutex> lock(mu_);
-    on_record_ = std::move(hook);
-  }
-  // `hook` gets the number of events recorded when Flush is called.
-  void OnFlush(std::function<void(size_t)> hook) {
-    std::lock_guard<std::mutex> lock(mu_);
-    on_flush_ = std::move(hook);
-  }
-  std::vector<audit::SecurityEvent> events() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return events_;
-  }
-  size_t size() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return events_.size();
-  }
-  // The events with this action, in order.
-  std::vector<audit::SecurityEvent> WithAction(absl::string_view action) const {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::vector<audit::SecurityEvent> out;
-    for (const audit::SecurityEvent& e : events_) {
-      if (e.action == action) out.push_back(e);
-    }
-    return out;
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::vector<audit::SecurityEvent> events_;
-  std::function<void(const audit::SecurityEvent&)> on_record_;
-  std::function<void(size_t)> on_flush_;
-};
+using ::rustiq::testing::RecordingSink;
 
 // The value of an event attribute ("" when absent).
 inline std::string Attribute(const audit::SecurityEvent& event,

@@ -10,17 +10,14 @@
 #include "gtest/gtest.h"
 #include "rustiq/test/v1/bad_decl.pb.h"
 #include "rustiq/test/v1/echo.pb.h"
+#include "tests/support/recording_sink.h"
 
 namespace rustiq::rpc {
 namespace {
 
 using ::testing::HasSubstr;
 
-class RecordingSink : public audit::SecurityEventSink {
- public:
-  void Record(const audit::SecurityEvent& e) override { events.push_back(e); }
-  std::vector<audit::SecurityEvent> events;
-};
+using ::rustiq::testing::RecordingSink;
 
 class FakeTokens : public TokenVerifier {
  public:
@@ -79,7 +76,7 @@ TEST_F(CallAuthorizerTest, AllowsDeclaredCallerAndTakesASlot) {
   EXPECT_EQ(limiter_.InFlight("client/alice"), 1u);
   authorizer_.ReleaseSlot(*caller);
   EXPECT_EQ(limiter_.InFlight("client/alice"), 0u);
-  EXPECT_TRUE(sink_.events.empty());
+  EXPECT_EQ(sink_.size(), 0u);
 }
 
 TEST_F(CallAuthorizerTest, EachRefusalHasItsCodeAndIsRecorded) {
@@ -124,15 +121,16 @@ TEST_F(CallAuthorizerTest, EachRefusalHasItsCodeAndIsRecorded) {
        "needs permission test.admin"},
   };
   for (const Case& c : cases) {
-    size_t before = sink_.events.size();
+    size_t before = sink_.size();
     auto result = authorizer_.Authorize("/rustiq.test.v1.Echo/" + c.method,
                                         c.uris, std::nullopt);
     ASSERT_FALSE(result.ok()) << c.method;
     EXPECT_EQ(result.status().code(), c.code) << result.status();
     EXPECT_THAT(result.status().message(), HasSubstr(c.message));
-    ASSERT_EQ(sink_.events.size(), before + 1);
-    EXPECT_EQ(sink_.events.back().category, "rpc");
-    EXPECT_EQ(sink_.events.back().outcome, audit::Outcome::kDenied);
+    ASSERT_EQ(sink_.size(), before + 1);
+    const audit::SecurityEvent last = sink_.events().back();
+    EXPECT_EQ(last.category, "rpc");
+    EXPECT_EQ(last.outcome, audit::Outcome::kDenied);
   }
   EXPECT_EQ(limiter_.InFlight("client/a"), 0u);  // no slot leaked
 }
