@@ -133,6 +133,15 @@ bool VerifiesWith(EVP_PKEY* public_key, absl::string_view digest,
 // rather than as an opaque handshake failure at the peer.
 int RemoteSign(SignatureCtx* ctx, absl::string_view digest, unsigned char* sig,
                size_t* siglen, size_t sigsize) {
+  // As OpenSSL's own providers do: a buffer that may not hold the longest
+  // signature is refused before keyd is asked (and records a use).
+  if (sigsize < kMaxSignatureSize) {
+    RaiseError(
+        ctx->provider, kReasonBadArgument,
+        absl::StrCat("signature buffer of ", sigsize,
+                     " bytes; a signature takes up to ", kMaxSignatureSize));
+    return 0;
+  }
   absl::StatusOr<std::string> der;
   try {
     der = ctx->signer->SignDigest(digest);
@@ -151,7 +160,7 @@ int RemoteSign(SignatureCtx* ctx, absl::string_view digest, unsigned char* sig,
                "half (was the key rotated? a new signer is needed)");
     return 0;
   }
-  if (der->size() > sigsize) {
+  if (der->size() > sigsize) {  // never, with the check above; kept for memcpy
     RaiseError(ctx->provider, kReasonBadArgument, "signature buffer too small");
     return 0;
   }

@@ -245,18 +245,30 @@ TEST(RemoteKeyTest, StreamingDigestSign) {
   EXPECT_EQ(signer->calls(), 1);
 }
 
+// SHA-256 of kMessage, as EVP_PKEY_sign takes it.
+std::array<unsigned char, 32> MessageDigest() {
+  std::array<unsigned char, 32> digest{};
+  unsigned int digest_len = 0;
+  EXPECT_EQ(EVP_Digest(kMessage.data(), kMessage.size(), digest.data(),
+                       &digest_len, EVP_sha256(), nullptr),
+            1);
+  return digest;
+}
+
+// A context on `key` ready for EVP_PKEY_sign; nullptr when it cannot start.
+pki::EvpPkeyCtxPtr SignContext(EVP_PKEY* key) {
+  pki::EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
+  if (ctx == nullptr || EVP_PKEY_sign_init(ctx.get()) != 1) return nullptr;
+  return ctx;
+}
+
 TEST(RemoteKeyTest, SignsAPrecomputedDigest) {
   auto signer = std::make_shared<LocalSigner>();
   EvpPkeyPtr key = MakeKey(signer);
   ASSERT_NE(key, nullptr);
-  std::array<unsigned char, 32> digest;
-  unsigned int digest_len = 0;
-  ASSERT_EQ(EVP_Digest(kMessage.data(), kMessage.size(), digest.data(),
-                       &digest_len, EVP_sha256(), nullptr),
-            1);
-  pki::EvpPkeyCtxPtr ctx(
-      EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
-  ASSERT_EQ(EVP_PKEY_sign_init(ctx.get()), 1) << pki::OpenSslErrors();
+  const std::array<unsigned char, 32> digest = MessageDigest();
+  pki::EvpPkeyCtxPtr ctx = SignContext(key.get());
+  ASSERT_NE(ctx, nullptr) << pki::OpenSslErrors();
   ASSERT_EQ(EVP_PKEY_CTX_set_signature_md(ctx.get(), EVP_sha256()), 1);
   size_t len = 0;
   ASSERT_EQ(EVP_PKEY_sign(ctx.get(), nullptr, &len, digest.data(), 32), 1);
@@ -277,20 +289,15 @@ TEST(RemoteKeyTest, SignsAPrecomputedDigest) {
   ERR_clear_error();
 }
 
-// A caller's buffer smaller than the signature is refused, and nothing is
-// written past it (OpenSSL passes the buffer's size in *siglen).
+// A caller's buffer that may not hold the signature is refused, and nothing
+// is written past it (OpenSSL passes the buffer's size in *siglen).
 TEST(RemoteKeyTest, ASignatureBufferTooSmallIsRefusedUntouched) {
   auto signer = std::make_shared<LocalSigner>();
   EvpPkeyPtr key = MakeKey(signer);
   ASSERT_NE(key, nullptr);
-  std::array<unsigned char, 32> digest;
-  unsigned int digest_len = 0;
-  ASSERT_EQ(EVP_Digest(kMessage.data(), kMessage.size(), digest.data(),
-                       &digest_len, EVP_sha256(), nullptr),
-            1);
-  pki::EvpPkeyCtxPtr ctx(
-      EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
-  ASSERT_EQ(EVP_PKEY_sign_init(ctx.get()), 1) << pki::OpenSslErrors();
+  const std::array<unsigned char, 32> digest = MessageDigest();
+  pki::EvpPkeyCtxPtr ctx = SignContext(key.get());
+  ASSERT_NE(ctx, nullptr) << pki::OpenSslErrors();
   constexpr size_t kGiven = 8;  // an ECDSA P-256 signature is 70-72 bytes
   std::string buffer(128, '\xa5');
   size_t len = kGiven;
@@ -300,6 +307,8 @@ TEST(RemoteKeyTest, ASignatureBufferTooSmallIsRefusedUntouched) {
       1);
   EXPECT_EQ(buffer.substr(kGiven), std::string(128 - kGiven, '\xa5'))
       << "the provider wrote past the buffer it was given";
+  // Refused before keyd is asked: no signature is made for nothing.
+  EXPECT_EQ(signer->calls(), 0);
   ERR_clear_error();
 }
 
@@ -316,9 +325,8 @@ TEST(RemoteKeyTest, RefusesOtherDigests) {
   EXPECT_EQ(EVP_PKEY_digestsign_supports_digest(key.get(), nullptr, "SHA256",
                                                 nullptr),
             1);
-  pki::EvpPkeyCtxPtr ctx(
-      EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
-  ASSERT_EQ(EVP_PKEY_sign_init(ctx.get()), 1);
+  pki::EvpPkeyCtxPtr ctx = SignContext(key.get());
+  ASSERT_NE(ctx, nullptr);
   EXPECT_NE(EVP_PKEY_CTX_set_signature_md(ctx.get(), EVP_sha384()), 1);
   EXPECT_EQ(signer->calls(), 0);
   ERR_clear_error();
