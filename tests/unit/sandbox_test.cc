@@ -202,15 +202,21 @@ TEST_F(LandlockTest, RefusesPathsOutside) {
   EXPECT_EQ(Probe([] { return OpenErrno("/etc/passwd", O_RDONLY); }), EACCES);
 }
 
+// 127.0.0.1:`port` (0: any port).
+sockaddr_in Loopback(uint16_t port) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return addr;
+}
+
 // errno of bind(2) on a fresh TCP socket to 127.0.0.1 (any port), or of
 // connect(2) to `port` there; 0 on success.
 int TcpErrno(bool connect_to, uint16_t port = 0) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return 202;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sockaddr_in addr = Loopback(port);
   auto* sa = reinterpret_cast<sockaddr*>(&addr);
   int rc =
       connect_to ? connect(fd, sa, sizeof(addr)) : bind(fd, sa, sizeof(addr));
@@ -224,9 +230,7 @@ TEST_F(LandlockTest, DeniesTcpBindAndConnect) {
   // A listener outside the sandbox, on loopback.
   int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   ASSERT_GE(listener, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sockaddr_in addr = Loopback(0);
   ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
             0);
   ASSERT_EQ(listen(listener, 4), 0);
