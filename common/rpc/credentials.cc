@@ -53,20 +53,15 @@ class ExpectedServerVerifier final
   const std::string expected_uri_;
 };
 
-std::shared_ptr<grpc::experimental::CertificateProviderInterface> Provider(
-    const TlsFiles& files) {
-  return std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
-      files.key_path, files.cert_path, files.trust_bundle_path,
-      files.refresh_seconds);
-}
-
 }  // namespace
 
 TlsFiles TlsFilesFor(const config::StackConfig& config,
                      const pki::IdentityPaths& id) {
-  return TlsFiles{id.key_path, id.cert_path,
-                  pki::TrustBundlePath(config.paths.state_dir),
-                  config.rpc.credential_refresh_seconds};
+  TlsFiles files{id.key_path, id.cert_path,
+                 pki::TrustBundlePath(config.paths.state_dir),
+                 config.rpc.credential_refresh_seconds};
+  files.watcher = CertificateWatcher::For(files);
+  return files;
 }
 
 absl::Status CheckOwnIdentity(const TlsFiles& files,
@@ -105,7 +100,8 @@ absl::Status CheckOwnIdentity(const TlsFiles& files,
 
 std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(
     const TlsFiles& files) {
-  grpc::experimental::TlsServerCredentialsOptions options(Provider(files));
+  grpc::experimental::TlsServerCredentialsOptions options(
+      CertificateProviderFor(files));
   options.watch_root_certs();
   options.watch_identity_key_cert_pairs();
   options.set_cert_request_type(
@@ -116,7 +112,7 @@ std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(
 std::shared_ptr<grpc::ChannelCredentials> MakeChannelCredentials(
     const TlsFiles& files, const identity::SpiffeId& expected_server) {
   grpc::experimental::TlsChannelCredentialsOptions options;
-  options.set_certificate_provider(Provider(files));
+  options.set_certificate_provider(CertificateProviderFor(files));
   options.watch_root_certs();
   options.watch_identity_key_cert_pairs();
   options.set_verify_server_certs(true);

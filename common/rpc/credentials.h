@@ -1,8 +1,4 @@
-// The TLS material of an endpoint (server or client) and the gRPC credentials
-// built from it. Key, certificate and trust bundle are watched on disk and
-// re-read every `refresh_seconds`, so a renewed certificate or a new trust
-// bundle is used without a restart (files must be replaced atomically; see
-// pki::WriteIdentity).
+// The gRPC credentials built from an endpoint's TLS material (tls_files.h).
 #ifndef RUSTIQ_COMMON_RPC_CREDENTIALS_H_
 #define RUSTIQ_COMMON_RPC_CREDENTIALS_H_
 
@@ -16,18 +12,13 @@
 #include "common/config/config.h"
 #include "common/identity/spiffe_id.h"
 #include "common/pki/identity_files.h"
+#include "common/rpc/tls_files.h"
 
 namespace rustiq::rpc {
 
-struct TlsFiles {
-  std::string key_path;
-  std::string cert_path;
-  std::string trust_bundle_path;
-  uint32_t refresh_seconds = 60;
-};
-
 // The files of identity `id` on the device described by `config`: its key
-// and certificate, the device trust bundle, the configured refresh interval.
+// and certificate, the device trust bundle, the configured refresh interval,
+// and the watcher that any other TlsFiles for them alive now holds.
 TlsFiles TlsFilesFor(const config::StackConfig& config,
                      const pki::IdentityPaths& id);
 

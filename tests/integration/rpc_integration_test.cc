@@ -8,9 +8,12 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "common/pki/identity_files.h"
@@ -470,6 +473,74 @@ TEST_F(RpcIntegrationTest, ReplacedCertificateIsUsedWithoutRestart) {
   }
   EXPECT_NE(after, before);
   EXPECT_EQ(server_->pid(), pid);  // same process: no restart
+}
+
+// gRPC's FileWatcherCertificateProvider threads in this process: their
+// name, as /proc shows its first 15 characters.
+int CertificateWatcherThreads() {
+  int n = 0;
+  for (const auto& task :
+       std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    if (absl::StartsWith(name, "FileWatcherCert")) ++n;
+  }
+  return n;
+}
+
+// The watcher count once it has reached `expected`: a new thread names itself
+// only once it runs, so the count is polled (up to 5 s) and then read again a
+// little later, to see any thread that was still unnamed.
+int CertificateWatcherThreadsAtLeast(int expected) {
+  for (int i = 0; i < 100 && CertificateWatcherThreads() < expected; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  return CertificateWatcherThreads();
+}
+
+// Every credential used to start a watcher thread of its own that re-reads
+// the files each refresh: supervisord held seven. Credentials for the same
+// files now share one, and a watcher lives only as long as its options and
+// credentials.
+TEST_F(RpcIntegrationTest, CredentialsOfOneIdentityShareOneCertificateWatcher) {
+  // (The fixture's readiness check used a channel of its own.)
+  const int before = CertificateWatcherThreadsAtLeast(0);
+  {
+    rpc::ClientOptions alice = device_->ClientFor("client/alice");
+    alice.private_connection = true;
+    // Options alone start no thread: a daemon makes them before it is
+    // confined, and Landlock binds only the threads started after it.
+    EXPECT_EQ(CertificateWatcherThreadsAtLeast(before), before);
+    auto first = rpc::ChannelFactory(alice).ForDaemon("testserver");
+    // Options made afresh for the same files, as a daemon makes its server's
+    // and its channels', while the first ones live.
+    rpc::ClientOptions alice_again = device_->ClientFor("client/alice");
+    alice_again.private_connection = true;
+    auto second = rpc::ChannelFactory(alice_again).ForDaemon("testserver");
+    ASSERT_TRUE(first.ok() && second.ok());
+    EXPECT_EQ(CertificateWatcherThreadsAtLeast(before + 1), before + 1);
+    rpc::ClientOptions bob = device_->ClientFor("client/bob");
+    bob.private_connection = true;
+    auto other = rpc::ChannelFactory(bob).ForDaemon("testserver");
+    ASSERT_TRUE(other.ok());
+    EXPECT_EQ(CertificateWatcherThreadsAtLeast(before + 2), before + 2);
+    // Each channel still presents its own identity.
+    for (auto [channel, caller] :
+         {std::pair{*first, "client/alice"}, std::pair{*second, "client/alice"},
+          std::pair{*other, "client/bob"}}) {
+      EchoReply reply;
+      ASSERT_TRUE(
+          Call(Echo::NewStub(channel).get(), &Echo::Stub::Echo, &reply).ok());
+      EXPECT_EQ(reply.caller(), caller);
+    }
+  }
+  // Channels release their credentials as their connections close.
+  for (int i = 0; i < 100 && CertificateWatcherThreads() != before; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(CertificateWatcherThreads(), before);
 }
 
 }  // namespace
