@@ -1,8 +1,11 @@
 #include "common/sandbox/confine.h"
 
+#include <dirent.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -13,6 +16,31 @@
 
 namespace rustiq::sandbox {
 namespace {
+
+// Capabilities, no_new_privs and Landlock bind only the calling thread (and
+// the threads it starts afterwards): a thread already running would go on
+// unconfined, so confinement refuses to start beside one.
+absl::Status CheckNoOtherThread() {
+  DIR* tasks = opendir("/proc/self/task");
+  if (tasks == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot count this process's threads (/proc/self/task: ",
+                     std::strerror(errno), "); is /proc mounted?"));
+  }
+  int threads = 0;
+  while (const dirent* entry = readdir(tasks)) {
+    if (entry->d_name[0] != '.') ++threads;
+  }
+  closedir(tasks);
+  if (threads != 1) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        threads - 1,
+        " other thread(s) already running: confinement must come before "
+        "the process starts any thread (capabilities, no_new_privs and "
+        "Landlock bind only the calling thread)"));
+  }
+  return absl::OkStatus();
+}
 
 absl::Status Step(absl::string_view step, const absl::Status& s) {
   if (s.ok()) return s;
@@ -44,6 +72,9 @@ absl::StatusOr<ConfinementReport> Confine(const ConfinementSpec& spec) {
   ConfinementReport report;
   if (spec.seccomp == nullptr) {
     return absl::InvalidArgumentError("no seccomp policy compiled in");
+  }
+  if (absl::Status s = CheckNoOtherThread(); !s.ok()) {
+    return Step("threads", s);
   }
   absl::StatusOr<std::vector<int>> caps = ParseCapabilities(spec.capabilities);
   if (!caps.ok()) return Step("capabilities", caps.status());

@@ -9,7 +9,8 @@
 //   5. last, the seccomp allow-list (violations reported by name, then the
 //      process dies by SIGSYS).
 // Each step is checked; a failure is fatal (ConfineOrDie) because a daemon
-// never runs half-confined.
+// never runs half-confined. Confinement refuses to begin while another
+// thread runs: steps 1-4 would not reach it.
 #ifndef RUSTIQ_COMMON_SANDBOX_CONFINE_H_
 #define RUSTIQ_COMMON_SANDBOX_CONFINE_H_
 

@@ -145,6 +145,17 @@ TEST_F(ConfinementTest, AllowedCounterpartsSucceed) {
   }
 }
 
+// Capabilities, no_new_privs and Landlock bind only the thread that applies
+// them: a process that started a thread first is refused confinement, and
+// the action never runs (its control is AllowedCounterpartsSucceed).
+TEST_F(ConfinementTest, AThreadStartedBeforeConfinementIsRefused) {
+  Outcome o = Violate("write-state", {"--thread-first"});
+  EXPECT_TRUE(WIFEXITED(o.status) && WEXITSTATUS(o.status) == 1)
+      << "status " << o.status << " out " << o.out << " err " << o.err;
+  EXPECT_THAT(o.err, HasSubstr("threads: 1 other thread(s) already running"));
+  EXPECT_EQ(o.out, "");
+}
+
 TEST_F(ConfinementTest, ComplainModeLogsInsteadOfKilling) {
   // setuid(0) as root changes nothing: a harmless forbidden call.
   if (geteuid() != 0) GTEST_SKIP() << "needs root";

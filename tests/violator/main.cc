@@ -5,7 +5,10 @@
 // death by SIGSYS with a violation record naming the syscall, an errno, or
 // success for the allowed counterparts.
 //
-//   rustiq-violator --root DIR [--user UID --group GID] [--complain] ACTION
+//   rustiq-violator --root DIR [--user UID --group GID] [--complain]
+//                   [--thread-first] ACTION
+//
+// --thread-first starts a thread before confining, as a daemon must not.
 //
 // Exit codes: 0 the action succeeded; 10 + errno-class (see Report) when it
 // failed with an errno, printed as "errno=<name>"; 2 usage; 3 setup failed.
@@ -26,6 +29,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <thread>
 
 #include "common/sandbox/confine.h"
 #include "common/sandbox/violation_record.h"
@@ -140,6 +144,7 @@ int Run(const std::string& root, const std::string& action) {
 int main(int argc, char** argv) {
   std::string root, action, user, group;
   bool complain = false;
+  bool thread_first = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--root" && i + 1 < argc)
@@ -150,13 +155,15 @@ int main(int argc, char** argv) {
       group = argv[++i];
     else if (arg == "--complain")
       complain = true;
+    else if (arg == "--thread-first")
+      thread_first = true;
     else
       action = arg;
   }
   if (root.empty() || action.empty()) {
     std::fprintf(stderr,
                  "usage: rustiq-violator --root DIR [--user U --group G] "
-                 "[--complain] ACTION\n");
+                 "[--complain] [--thread-first] ACTION\n");
     return 2;
   }
   absl::StatusOr<rustiq::sandbox::ConfinementSpec> spec =
@@ -173,6 +180,11 @@ int main(int argc, char** argv) {
     auto ids = rustiq::sandbox::ResolveUserAndGroup(user, group);
     if (!ids.ok()) return 3;
     spec->run_as = *ids;
+  }
+  if (thread_first) {
+    // A daemon that started a thread before confining itself: that thread
+    // would stay unconfined, so confinement must refuse.
+    std::thread([] { pause(); }).detach();
   }
   rustiq::sandbox::ConfineOrDie(*spec);
   return Run(root, action);
