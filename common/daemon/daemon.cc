@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/events/event_spool.h"
 #include "common/identity/spiffe_id.h"
 #include "common/logging/log.h"
 #include "common/pki/identity_files.h"
@@ -116,6 +117,13 @@ bool PrepareAndConfine(const config::StackConfig& config, const Flags& flags,
   spec->violation_record_path = record;
   sandbox::ConfineOrDie(*spec);
   return true;
+}
+
+events::EventLogSinkOptions EventSinkOptions(const config::StackConfig& config,
+                                             absl::string_view daemon) {
+  events::EventLogSinkOptions options;
+  options.spool_path = events::EventSpoolPath(config.paths.state_dir, daemon);
+  return options;
 }
 
 void RecordPreviousViolation(absl::string_view daemon,

@@ -17,6 +17,7 @@
 #include "absl/strings/string_view.h"
 #include "common/audit/security_event.h"
 #include "common/config/config.h"
+#include "common/events/event_log_sink.h"
 #include "common/rpc/identity_renewer.h"
 #include "common/rpc/server.h"
 #include "common/sandbox/seccomp_policy.h"
@@ -52,6 +53,12 @@ struct Policy {
 bool PrepareAndConfine(const config::StackConfig& config, const Flags& flags,
                        const rpc::ServerOptions& options, const Policy& policy,
                        const std::vector<std::string>& extra_read_write = {});
+
+// The options of the daemon's event sink: what eventd has not taken when
+// the daemon stops waits in its state directory for its next run
+// (<state>/<daemon>/events-pending, common/events/event_spool.h).
+events::EventLogSinkOptions EventSinkOptions(const config::StackConfig& config,
+                                             absl::string_view daemon);
 
 // Records, through `sink`, the sandbox violation that ended this daemon's
 // previous run, if one did (common/sandbox/violation_record.h): an event

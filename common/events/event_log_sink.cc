@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/events/event_spool.h"
 #include "common/events/security_event_input.h"
 #include "common/logging/log.h"
 #include "rustiq/v1/events.grpc.pb.h"
@@ -41,7 +42,74 @@ bool Transient(grpc::StatusCode code) {
 }  // namespace
 
 EventLogSink::EventLogSink(EventLogSinkOptions options)
-    : options_(std::move(options)) {}
+    : options_(std::move(options)) {
+  RestoreSpool();
+}
+
+void EventLogSink::RestoreSpool() {
+  const std::string& path = options_.spool_path;
+  if (path.empty()) return;
+  // What a full queue left, and the count of what it had dropped.
+  absl::StatusOr<std::vector<v1::EventInput>> events =
+      ReadEventSpool(path, options_.max_queued + 1);
+  if (!events.ok()) {
+    // Kept for a person to look at, and out of the way of the next Stop.
+    absl::StatusOr<std::string> aside = SetAsideEventSpool(path);
+    audit::SecurityEvent e;
+    e.category = "eventlog";
+    e.action = "events.spool_unreadable";
+    e.outcome = audit::Outcome::kFailure;
+    e.attributes = {{"error", std::string(events.status().message())},
+                    {"moved_to", aside.ok() ? *aside : ""}};
+    if (!aside.ok()) {
+      log::Error("cannot move an unreadable event spool aside",
+                 {{"error", aside.status().message()}});
+    }
+    Record(e);
+    return;
+  }
+  if (events->empty()) return;
+  log::Info(
+      "sending first the events the previous run could not",
+      {{"count", static_cast<uint64_t>(events->size())}, {"spool", path}});
+  std::lock_guard<std::mutex> lock(mu_);
+  for (v1::EventInput& e : *events) queue_.push_back(std::move(e));
+  restored_queued_ = events->size();
+  stats_.restored = events->size();
+}
+
+bool EventLogSink::SaveSpool() {
+  std::vector<v1::EventInput> events;
+  events.reserve(queue_.size() + 1);
+  if (dropped_unreported_ > 0) {
+    events.push_back(DroppedEvent(dropped_unreported_));
+  }
+  events.insert(events.end(), queue_.begin(), queue_.end());
+  if (absl::Status s = WriteEventSpool(options_.spool_path, events); !s.ok()) {
+    log::Error("cannot keep the undelivered events for the next start",
+               {{"error", s.message()}});
+    return false;
+  }
+  log::Info("events not delivered to eventd are kept for the next start",
+            {{"count", static_cast<uint64_t>(queue_.size())},
+             {"spool", options_.spool_path}});
+  stats_.spooled += queue_.size();
+  dropped_unreported_ = 0;
+  restored_queued_ = 0;
+  queue_.clear();
+  return true;
+}
+
+void EventLogSink::Dequeued(size_t n) {
+  if (restored_queued_ == 0) return;
+  restored_queued_ -= std::min(n, restored_queued_);
+  if (restored_queued_ > 0) return;
+  if (absl::Status s = RemoveEventSpool(options_.spool_path); !s.ok()) {
+    // Sent again at the next start: at least once.
+    log::Warning("cannot remove the delivered event spool",
+                 {{"error", s.message()}});
+  }
+}
 
 EventLogSink::~EventLogSink() { Stop(absl::ZeroDuration()); }
 
@@ -62,6 +130,8 @@ void EventLogSink::Stop(absl::Duration drain) {
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
   std::lock_guard<std::mutex> lock(mu_);
+  const bool left = !queue_.empty() || dropped_unreported_ > 0;
+  if (left && !options_.spool_path.empty() && SaveSpool()) return;
   if (!queue_.empty()) {
     log::Warning("events not delivered to eventd",
                  {{"count", static_cast<uint64_t>(queue_.size())}});
@@ -153,6 +223,7 @@ void EventLogSink::Run() {
     std::unique_lock<std::mutex> lock(mu_);
     if (s.ok()) {
       queue_.erase(queue_.begin(), queue_.begin() + sent);
+      Dequeued(sent);
       stats_.delivered += sent;
       if (dropped_report) dropped_unreported_ = 0;
       retry = options_.retry_min;
@@ -167,12 +238,17 @@ void EventLogSink::Run() {
                   {"code", static_cast<int>(s.error_code())},
                   {"error", s.error_message()}});
       queue_.erase(queue_.begin(), queue_.begin() + sent);
+      Dequeued(sent);
       stats_.dropped += sent;
       dropped_unreported_ += sent;
       delivered_.notify_all();
       continue;
     }
-    if (stopping_ && absl::Now() >= drain_deadline_) return;
+    // Stopping with a spool, what eventd cannot take now waits there.
+    if (stopping_ &&
+        (absl::Now() >= drain_deadline_ || !options_.spool_path.empty())) {
+      return;
+    }
     absl::Time until = absl::Now() + retry;
     if (stopping_) until = std::min(until, drain_deadline_);
     wake_.wait_until(lock, absl::ToChronoTime(until), [&] {

@@ -60,7 +60,8 @@ int main(int argc, char** argv) {
                        {{"error", parts.status().message()}});
     return 1;
   }
-  rustiq::events::EventLogSink sink;
+  rustiq::events::EventLogSink sink(
+      daemon::EventSinkOptions(*config, flags->name));
   rustiq::rpc::ServerOptions options =
       rustiq::rpc::ServerOptionsFromConfig(*config, flags->name);
   if (!daemon::PrepareAndConfine(

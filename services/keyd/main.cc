@@ -51,7 +51,8 @@ int main(int argc, char** argv) {
 
   // Security events go to eventd (and keyd's log); sending starts once
   // keyd is confined, what comes before waits in the sink's queue.
-  rustiq::events::EventLogSink sink;
+  rustiq::events::EventLogSink sink(
+      daemon::EventSinkOptions(*config, flags->name));
   // The store, the master key and a PKCS#11 module are opened before
   // confinement: afterwards keyd can no longer load libraries.
   absl::StatusOr<keyd::Keyd> state =

@@ -168,7 +168,8 @@ int main(int argc, char** argv) {
   }
 
   // Confined from here on: threads and channels may start.
-  rustiq::events::EventLogSink sink;
+  rustiq::events::EventLogSink sink(
+      daemon::EventSinkOptions(*config, flags->name));
   rustiq::rpc::ClientOptions client =
       rustiq::rpc::ClientOptionsForService(*config, flags->name);
   rustiq::rpc::ChannelFactory channels(client);

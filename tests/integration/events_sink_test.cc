@@ -2,13 +2,19 @@
 // real EventLog service on the device's eventd socket over real mTLS: it
 // delivers in batches, never blocks, keeps what it can while eventd is
 // away, counts what it had to drop and reports that count once eventd is
-// back.
+// back; with a spool, what is left when it stops is sent at the next run.
+#include <unistd.h>
+
+#include <fstream>
+#include <map>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/events/event_log_sink.h"
+#include "common/events/event_spool.h"
 #include "common/rpc/client.h"
 #include "common/rpc/server.h"
 #include "gmock/gmock.h"
@@ -73,6 +79,16 @@ class EventsSinkTest : public ::testing::Test {
         rpc::ChannelFactory(device_.ClientFor("svc/keyd")).ForDaemon("eventd");
     ASSERT_TRUE(channel.ok());
     sink_->Start(*channel);
+  }
+
+  // A sink that keeps what is left at Stop in keyd's state directory.
+  events::EventLogSinkOptions Spooling() {
+    events::EventLogSinkOptions options;
+    options.spool_path = SpoolPath();
+    return options;
+  }
+  std::string SpoolPath() {
+    return events::EventSpoolPath(device_.config().paths.state_dir, "keyd");
   }
 
   std::vector<v1::Event> Events() {
@@ -163,6 +179,98 @@ TEST_F(EventsSinkTest, HostileFieldsAreTrimmedToWhatEventdAccepts) {
   EXPECT_EQ(got[0].actor().size(), 256u);
   EXPECT_EQ(got[0].attributes_size(), 2);
   EXPECT_EQ(sink_->stats().dropped, 0u);
+}
+
+TEST_F(EventsSinkTest, WhatIsLeftAtStopIsSentFirstAtTheNextRun) {
+  MakeSink(Spooling());  // eventd is down, as at the end of a shutdown
+  for (int i = 0; i < 3; ++i) sink_->Record(Denied(i));
+  absl::Time stop = absl::Now();
+  sink_->Stop(absl::Seconds(10));
+  // Not the whole drain: eventd is unreachable and the spool keeps them.
+  EXPECT_LT(absl::Now() - stop, absl::Seconds(5));
+  EXPECT_EQ(sink_->stats().spooled, 3u);
+  EXPECT_EQ(sink_->stats().dropped, 0u);
+  ASSERT_EQ(access(SpoolPath().c_str(), F_OK), 0);
+  const int64_t before_restart = absl::ToUnixNanos(absl::Now());
+
+  StartEventd();
+  MakeSink(Spooling());  // the daemon's next run
+  EXPECT_EQ(sink_->stats().restored, 3u);
+  sink_->Record(Denied(3));
+  ASSERT_TRUE(sink_->Flush(10000));
+  std::vector<v1::Event> got = Events();
+  ASSERT_EQ(got.size(), 4u);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(got[i].attributes(1).value(), absl::StrCat(i));  // in order
+    EXPECT_EQ(got[i].source(), "svc/keyd");
+  }
+  // The spooled ones keep the time they happened.
+  EXPECT_LT(got[2].occurred_unix_nanos(), before_restart);
+  EXPECT_GE(got[3].occurred_unix_nanos(), before_restart);
+  EXPECT_NE(access(SpoolPath().c_str(), F_OK), 0);  // delivered: removed
+  sink_->Stop(absl::Seconds(1));
+  EXPECT_NE(access(SpoolPath().c_str(), F_OK), 0);  // nothing left to keep
+}
+
+TEST_F(EventsSinkTest, TheCountOfDroppedEventsSurvivesTheSpool) {
+  events::EventLogSinkOptions options = Spooling();
+  options.max_queued = 5;
+  MakeSink(options);
+  for (int i = 0; i < 8; ++i) sink_->Record(Denied(i));
+  sink_->Stop(absl::Seconds(1));
+  StartEventd();
+  MakeSink(options);
+  ASSERT_TRUE(sink_->Flush(10000));
+  std::vector<v1::Event> got = Events();
+  ASSERT_EQ(got.size(), 6u);
+  EXPECT_EQ(got[0].action(), "events.dropped");
+  EXPECT_EQ(got[0].attributes(0).value(), "3");
+  EXPECT_EQ(got[1].attributes(1).value(), "0");
+  EXPECT_EQ(got[5].attributes(1).value(), "4");
+}
+
+TEST_F(EventsSinkTest, ASpoolNeverStartedIsKeptNotOverwritten) {
+  MakeSink(Spooling());
+  sink_->Record(Denied(0));
+  sink_->Stop(absl::Seconds(1));
+  // A run that never reaches eventd (Start is not called) keeps the old
+  // events beside its own.
+  {
+    events::EventLogSinkOptions options = Spooling();
+    options.log_lines = false;
+    events::EventLogSink unstarted(options);
+    unstarted.Record(Denied(1));
+  }
+  StartEventd();
+  MakeSink(Spooling());
+  ASSERT_TRUE(sink_->Flush(10000));
+  std::vector<v1::Event> got = Events();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].attributes(1).value(), "0");
+  EXPECT_EQ(got[1].attributes(1).value(), "1");
+}
+
+TEST_F(EventsSinkTest, AnUnreadableSpoolIsSetAsideAndReported) {
+  {
+    std::ofstream out(SpoolPath(), std::ios::binary);
+    out << "rustiq-event-spool 1\nsha256:0000\ntruncated";
+  }
+  StartEventd();
+  MakeSink(Spooling());
+  ASSERT_TRUE(sink_->Flush(10000));
+  std::vector<v1::Event> got = Events();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].action(), "events.spool_unreadable");
+  EXPECT_EQ(got[0].outcome(), v1::EVENT_OUTCOME_FAILURE);
+  std::map<std::string, std::string> attributes;
+  for (const auto& a : got[0].attributes()) attributes[a.key()] = a.value();
+  EXPECT_THAT(attributes["error"], ::testing::HasSubstr("checksum"));
+  EXPECT_EQ(attributes["moved_to"], SpoolPath() + ".corrupt");
+  std::ifstream aside(SpoolPath() + ".corrupt", std::ios::binary);
+  std::stringstream kept;
+  kept << aside.rdbuf();
+  EXPECT_THAT(kept.str(), ::testing::HasSubstr("truncated"));
+  EXPECT_NE(access(SpoolPath().c_str(), F_OK), 0);
 }
 
 }  // namespace

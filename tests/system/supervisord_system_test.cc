@@ -24,6 +24,7 @@
 #include "absl/time/clock.h"
 #include "common/config/config.h"
 #include "common/config/daemons.h"
+#include "common/events/event_spool.h"
 #include "common/pki/identity_files.h"
 #include "common/rpc/client.h"
 #include "common/sandbox/posture.h"
@@ -368,6 +369,36 @@ TEST_F(StackTest, SigtermToTheSupervisorLeavesNoProcessBehind) {
   ASSERT_TRUE(WIFEXITED(status)) << status << supervisord_->Log();
   EXPECT_EQ(WEXITSTATUS(status), 0) << supervisord_->Log();
   EXPECT_THAT(ProcessesNaming(device_->config_path()), ::testing::IsEmpty());
+}
+
+// eventd stops before keyd (its dependency), so supervisord's record of
+// eventd and keyd ending comes after the log has gone: it waits in
+// supervisord's spool and reaches the log when the stack runs again.
+TEST_F(StackTest, TheEndOfAShutdownIsRecordedAtTheNextStart) {
+  StartStack();
+  ASSERT_EQ(CountEvents("daemon.exit", "eventd"), 0);
+  const std::string spool =
+      events::EventSpoolPath(device_->config().paths.state_dir, "supervisord");
+  ASSERT_EQ(kill(supervisord_->pid(), SIGTERM), 0);
+  int status = supervisord_->WaitExit(absl::Seconds(20));
+  ASSERT_TRUE(WIFEXITED(status)) << status << supervisord_->Log();
+  EXPECT_EQ(access(spool.c_str(), F_OK), 0) << supervisord_->Log();
+  EXPECT_THAT(supervisord_->Log(), HasSubstr("kept for the next start"));
+
+  supervisord_ = std::make_unique<ServerProcess>(*device_, "supervisord");
+  ASSERT_TRUE(supervisord_->WaitServing(absl::Seconds(20)))
+      << supervisord_->Log();
+  ASSERT_TRUE(WaitStackServing(absl::Seconds(20))) << supervisord_->Log();
+  EXPECT_TRUE(WaitEvents("daemon.exit", "eventd", 1)) << supervisord_->Log();
+  EXPECT_TRUE(WaitEvents("daemon.exit", "keyd", 1)) << supervisord_->Log();
+  // authd stopped first, while eventd still ran; the sink's batch may
+  // still have missed it, and then it was spooled too.
+  EXPECT_TRUE(WaitEvents("daemon.exit", "authd", 1));
+  absl::Time until = absl::Now() + absl::Seconds(10);
+  while (access(spool.c_str(), F_OK) == 0 && absl::Now() < until) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_NE(access(spool.c_str(), F_OK), 0) << "delivered, yet kept";
 }
 
 TEST_F(StackTest, SigkillToTheSupervisorLeavesNoProcessBehind) {
