@@ -195,11 +195,15 @@ void EventLogSink::Run() {
   absl::Duration retry = options_.retry_min;
   while (true) {
     std::vector<v1::EventInput> batch;
-    bool dropped_report = false;
+    uint64_t reported = 0;  // the count the batch's events.dropped carries
     {
       std::unique_lock<std::mutex> lock(mu_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty() || (stopping_ && absl::Now() >= drain_deadline_)) {
+      // A count of dropped events is worth a batch of its own.
+      wake_.wait(lock, [this] {
+        return stopping_ || !queue_.empty() || dropped_unreported_ > 0;
+      });
+      if ((queue_.empty() && dropped_unreported_ == 0) ||
+          (stopping_ && absl::Now() >= drain_deadline_)) {
         return;
       }
       // A moment to let a burst fill the batch.
@@ -211,21 +215,23 @@ void EventLogSink::Run() {
       }
       size_t room = options_.max_batch;
       if (dropped_unreported_ > 0) {
-        batch.push_back(DroppedEvent(dropped_unreported_));
-        dropped_report = true;
+        reported = dropped_unreported_;
+        batch.push_back(DroppedEvent(reported));
         --room;
       }
       size_t n = std::min(room, queue_.size());
       batch.insert(batch.end(), queue_.begin(), queue_.begin() + n);
     }
     grpc::Status s = Send(batch);
-    size_t sent = batch.size() - (dropped_report ? 1 : 0);
+    size_t sent = batch.size() - (reported > 0 ? 1 : 0);
     std::unique_lock<std::mutex> lock(mu_);
     if (s.ok()) {
       queue_.erase(queue_.begin(), queue_.begin() + sent);
       Dequeued(sent);
       stats_.delivered += sent;
-      if (dropped_report) dropped_unreported_ = 0;
+      // Only what this batch reported: Record() may have dropped more
+      // while it was on its way.
+      dropped_unreported_ -= reported;
       retry = options_.retry_min;
       delivered_.notify_all();
       continue;
@@ -250,9 +256,12 @@ void EventLogSink::Run() {
       return;
     }
     absl::Time until = absl::Now() + retry;
+    const bool was_stopping = stopping_;
     if (stopping_) until = std::min(until, drain_deadline_);
+    // Stop() ends the wait: one more try at once (then, with a spool, the
+    // rest goes there), and never a sleep beyond the drain deadline.
     wake_.wait_until(lock, absl::ToChronoTime(until), [&] {
-      return stopping_ && absl::Now() >= drain_deadline_;
+      return stopping_ && (!was_stopping || absl::Now() >= drain_deadline_);
     });
     retry = std::min(retry * 2, options_.retry_max);
   }

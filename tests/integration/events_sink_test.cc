@@ -5,6 +5,7 @@
 // back; with a spool, what is left when it stops is sent at the next run.
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "common/events/event_log_sink.h"
 #include "common/events/event_spool.h"
 #include "common/rpc/client.h"
@@ -37,6 +39,31 @@ audit::SecurityEvent Denied(int i) {
   return e;
 }
 
+// The real service, whose AppendBatch can be held at its start (a slow
+// eventd) until the test releases it.
+class GatedEventLog final : public v1::EventLog::Service {
+ public:
+  explicit GatedEventLog(eventd::EventLogService* real) : real_(real) {}
+  void Hold() { hold_ = true; }
+  void WaitHeld() { held_.WaitForNotification(); }
+  void Release() { release_.Notify(); }
+  grpc::Status AppendBatch(grpc::ServerContext* ctx,
+                           grpc::ServerReader<v1::AppendBatchRequest>* reader,
+                           v1::AppendBatchResponse* out) override {
+    if (hold_.exchange(false)) {
+      held_.Notify();
+      release_.WaitForNotification();
+    }
+    return real_->AppendBatch(ctx, reader, out);
+  }
+
+ private:
+  eventd::EventLogService* real_;
+  std::atomic<bool> hold_{false};
+  absl::Notification held_;
+  absl::Notification release_;
+};
+
 class EventsSinkTest : public ::testing::Test {
  protected:
   // An eventd in this process: the real log and service on the real socket.
@@ -53,15 +80,17 @@ class EventsSinkTest : public ::testing::Test {
     log_ = *std::move(log);
     log_->Start();
     service_ = std::make_unique<eventd::EventLogService>(log_.get());
+    gated_ = std::make_unique<GatedEventLog>(service_.get());
     auto server = rpc::RpcServer::Start(
         rpc::ServerOptionsFromConfig(device_.config(), "eventd"),
-        {rpc::Serve<v1::EventLog>(service_.get())}, &server_sink_);
+        {rpc::Serve<v1::EventLog>(gated_.get())}, &server_sink_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
   }
   void StopEventd() {
     server_->Shutdown(absl::Seconds(1));
     server_.reset();
+    gated_.reset();
     service_.reset();
     log_.reset();
   }
@@ -101,6 +130,7 @@ class EventsSinkTest : public ::testing::Test {
   audit::LogSecurityEventSink server_sink_;
   std::unique_ptr<eventd::EventLog> log_;
   std::unique_ptr<eventd::EventLogService> service_;
+  std::unique_ptr<GatedEventLog> gated_;
   std::unique_ptr<rpc::RpcServer> server_;
   std::unique_ptr<events::EventLogSink> sink_;
 };
@@ -271,6 +301,59 @@ TEST_F(EventsSinkTest, AnUnreadableSpoolIsSetAsideAndReported) {
   kept << aside.rdbuf();
   EXPECT_THAT(kept.str(), ::testing::HasSubstr("truncated"));
   EXPECT_NE(access(SpoolPath().c_str(), F_OK), 0);
+}
+
+// Events dropped while a batch that reports earlier drops is on its way
+// are reported too: every drop the sink counted reaches the log as a count.
+TEST_F(EventsSinkTest, DropsDuringADeliveryAreReportedToo) {
+  events::EventLogSinkOptions options;
+  options.max_queued = 5;
+  MakeSink(options);  // eventd is away: 5 kept, 3 dropped
+  for (int i = 0; i < 8; ++i) sink_->Record(Denied(i));
+  StartEventd();
+  gated_->Hold();
+  gated_->WaitHeld();  // the batch reporting 3 is on its way
+  for (int i = 8; i < 12; ++i) sink_->Record(Denied(i));  // queue still full
+  gated_->Release();
+  EXPECT_EQ(sink_->stats().dropped, 7u);
+  uint64_t reported = 0;
+  absl::Time until = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < until) {
+    reported = 0;
+    for (const v1::Event& e : Events()) {
+      if (e.action() == "events.dropped") {
+        reported += std::stoull(e.attributes(0).value());
+      }
+    }
+    if (reported >= 7) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(reported, 7u);
+}
+
+// Stop() ends a retry wait at once: with a spool the rest goes there, and
+// without one the sink never sleeps past its drain time.
+TEST_F(EventsSinkTest, StopDoesNotSleepOutARetry) {
+  for (bool spool : {true, false}) {
+    SCOPED_TRACE(spool ? "with a spool" : "without one");
+    events::EventLogSinkOptions options =
+        spool ? Spooling() : events::EventLogSinkOptions();
+    options.retry_min = absl::Seconds(8);  // a long back-off
+    options.retry_max = absl::Seconds(8);
+    options.log_lines = false;
+    events::EventLogSink sink(options);
+    auto channel =
+        rpc::ChannelFactory(device_.ClientFor("svc/keyd")).ForDaemon("eventd");
+    ASSERT_TRUE(channel.ok());
+    sink.Start(*channel);  // no eventd: the first send fails
+    sink.Record(Denied(0));
+    absl::SleepFor(absl::Milliseconds(300));  // now in the back-off
+    absl::Time stop = absl::Now();
+    sink.Stop(absl::Seconds(1));
+    absl::Duration took = absl::Now() - stop;
+    EXPECT_LT(took, spool ? absl::Milliseconds(900) : absl::Seconds(3));
+    EXPECT_EQ(sink.stats().spooled, spool ? 1u : 0u);
+  }
 }
 
 }  // namespace
