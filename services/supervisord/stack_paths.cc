@@ -1,7 +1,7 @@
 #include "services/supervisord/stack_paths.h"
 
+#include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "common/logging/log.h"
 #include "common/pki/identity_files.h"
 #include "common/rpc/unix_socket.h"
 
@@ -19,21 +20,93 @@ absl::Status Errno(absl::string_view what, const std::string& path) {
   return absl::ErrnoToStatus(errno, absl::StrCat(what, " ", path));
 }
 
-// nftw gives no closure: the target owner for the walk in progress (one
-// walk at a time, from main before any thread).
-uid_t walk_uid;
-gid_t walk_gid;
-int walk_errno;
-std::string walk_failed;
+constexpr int kMaxDepth = 32;
 
-int ChownEntry(const char* path, const struct stat* /*st*/, int /*type*/,
-               struct FTW* /*ftw*/) {
-  if (lchown(path, walk_uid, walk_gid) != 0) {
-    walk_errno = errno;
-    walk_failed = path;
-    return 1;
+struct Fd {
+  explicit Fd(int f) : fd(f) {}
+  ~Fd() {
+    if (fd >= 0) close(fd);
   }
-  return 0;
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int fd;
+};
+
+// Hands what is in the open directory `dir` (at `path`, for messages) to
+// uid:gid, through descriptors only: each entry is opened with
+// O_PATH|O_NOFOLLOW and changed through that descriptor, a subdirectory is
+// entered through openat(O_NOFOLLOW) and checked to be the one looked at.
+// So a name swapped meanwhile for a symlink changes nothing outside the
+// tree. A file with more than one hard link is left as it is: it may be a
+// link a daemon planted to another file (/etc/shadow, where
+// fs.protected_hardlinks is off). Other file systems mounted inside are
+// not entered.
+absl::Status HandOverEntries(int dir, const std::string& path, dev_t dev,
+                             uid_t uid, gid_t gid, int depth) {
+  if (depth > kMaxDepth) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " is nested more than ", kMaxDepth, " deep"));
+  }
+  int listing = dup(dir);
+  if (listing < 0) return Errno("cannot read", path);
+  DIR* d = fdopendir(listing);
+  if (d == nullptr) {
+    close(listing);
+    return Errno("cannot read", path);
+  }
+  absl::Status status;
+  while (status.ok()) {
+    errno = 0;
+    struct dirent* entry = readdir(d);
+    if (entry == nullptr) {
+      if (errno != 0) status = Errno("cannot read", path);
+      break;
+    }
+    const std::string name = entry->d_name;
+    if (name == "." || name == "..") continue;
+    const std::string child = absl::StrCat(path, "/", name);
+    Fd fd(openat(dir, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    if (fd.fd < 0) {
+      if (errno == ENOENT) continue;  // removed meanwhile
+      status = Errno("cannot open", child);
+      break;
+    }
+    struct stat st;
+    if (fstat(fd.fd, &st) != 0) {
+      status = Errno("cannot stat", child);
+      break;
+    }
+    if (st.st_dev != dev) continue;
+    if (S_ISDIR(st.st_mode)) {
+      Fd sub(openat(dir, name.c_str(),
+                    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      struct stat again;
+      if (sub.fd < 0 || fstat(sub.fd, &again) != 0 ||
+          again.st_ino != st.st_ino || again.st_dev != st.st_dev) {
+        status = absl::FailedPreconditionError(absl::StrCat(
+            child, " changed while it was handed over; start again"));
+        break;
+      }
+      status = HandOverEntries(sub.fd, child, dev, uid, gid, depth + 1);
+      if (status.ok() && fchown(sub.fd, uid, gid) != 0) {
+        status = Errno("cannot hand to the daemon's user", child);
+      }
+      continue;
+    }
+    if (!S_ISLNK(st.st_mode) && st.st_nlink > 1) {
+      log::Warning(
+          "not handing over a file with more than one hard link (it may be "
+          "another file's); remove it if it is not",
+          {{"path", child}, {"links", static_cast<uint64_t>(st.st_nlink)}});
+      continue;
+    }
+    if (fchownat(fd.fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) !=
+        0) {
+      status = Errno("cannot hand to the daemon's user", child);
+    }
+  }
+  closedir(d);
+  return status;
 }
 
 }  // namespace
@@ -60,22 +133,24 @@ absl::Status PrepareRuntimeDir(const std::string& runtime_dir, gid_t group) {
 
 absl::Status HandOverStateDir(const std::string& dir, uid_t uid, gid_t gid) {
   if (absl::Status s = pki::MakeDirectories(dir, 0700); !s.ok()) return s;
-  struct stat st;
-  if (lstat(dir.c_str(), &st) != 0) return Errno("cannot stat", dir);
-  if (!S_ISDIR(st.st_mode)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "state directory ", dir, " is not a directory (a symlink is refused)"));
+  Fd top(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (top.fd < 0) {
+    if (errno == ENOTDIR || errno == ELOOP) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("state directory ", dir,
+                       " is not a directory (a symlink is refused)"));
+    }
+    return Errno("cannot open", dir);
   }
-  if (chmod(dir.c_str(), 0700) != 0)
-    return Errno("cannot set mode 0700 on", dir);
-  walk_uid = uid;
-  walk_gid = gid;
-  walk_errno = 0;
-  walk_failed.clear();
-  if (nftw(dir.c_str(), ChownEntry, 16, FTW_PHYS | FTW_MOUNT) != 0) {
-    errno = walk_errno != 0 ? walk_errno : errno;
-    return Errno("cannot hand to the daemon's user",
-                 walk_failed.empty() ? dir : walk_failed);
+  struct stat st;
+  if (fstat(top.fd, &st) != 0) return Errno("cannot stat", dir);
+  if (fchmod(top.fd, 0700) != 0) return Errno("cannot set mode 0700 on", dir);
+  if (absl::Status s = HandOverEntries(top.fd, dir, st.st_dev, uid, gid, 0);
+      !s.ok()) {
+    return s;
+  }
+  if (fchown(top.fd, uid, gid) != 0) {
+    return Errno("cannot hand to the daemon's user", dir);
   }
   return absl::OkStatus();
 }

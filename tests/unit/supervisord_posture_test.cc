@@ -147,11 +147,40 @@ TEST(StackPaths, StateDirGoesToTheDaemonWithoutFollowingSymlinks) {
   EXPECT_EQ(StatOf(dir + "/link").st_uid, 65534u);  // the link itself
   EXPECT_EQ(StatOf(outside).st_uid, 0u);            // not what it names
 
-  // A state directory that is itself a symlink is refused.
-  ASSERT_EQ(symlink(outside.c_str(), (tmp / "state/evil").c_str()), 0);
+  // A state directory that is itself a symlink (to a directory, which the
+  // walk would otherwise enter) is refused.
+  const std::string outside_dir = tmp / "outside-dir";
+  ASSERT_EQ(mkdir(outside_dir.c_str(), 0755), 0);
+  { std::ofstream(outside_dir + "/file") << "root's"; }
+  ASSERT_EQ(symlink(outside_dir.c_str(), (tmp / "state/evil").c_str()), 0);
   absl::Status s = HandOverStateDir(tmp / "state/evil", 65534, 65534);
   EXPECT_FALSE(s.ok());
+  EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("symlink"));
+  EXPECT_EQ(StatOf(outside_dir).st_uid, 0u);
+  EXPECT_EQ(StatOf(outside_dir + "/file").st_uid, 0u);
+  // A symlink to a directory inside it is not entered either.
+  ASSERT_EQ(symlink(outside_dir.c_str(), (dir + "/dirlink").c_str()), 0);
+  ASSERT_TRUE(HandOverStateDir(dir, 65534, 65534).ok());
+  EXPECT_EQ(StatOf(outside_dir + "/file").st_uid, 0u);
+}
+
+// A daemon that planted a hard link to a file of root's in its directory
+// (possible where fs.protected_hardlinks is off) does not get that file.
+TEST(StackPaths, AHardLinkInTheStateDirIsNotHandedOver) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to chown";
+  TempDir tmp("stack_paths_test");
+  const std::string outside = tmp / "shadow";
+  { std::ofstream(outside) << "root's secrets"; }
+  const std::string dir = tmp / "state/keyd";
+  ASSERT_EQ(mkdir((tmp / "state").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
+  { std::ofstream(dir + "/keys.store") << "k"; }
+  ASSERT_EQ(link(outside.c_str(), (dir + "/planted").c_str()), 0);
+
+  ASSERT_TRUE(HandOverStateDir(dir, 65534, 65534).ok());
   EXPECT_EQ(StatOf(outside).st_uid, 0u);
+  EXPECT_EQ(StatOf(dir + "/keys.store").st_uid, 65534u);
+  EXPECT_EQ(StatOf(dir).st_uid, 65534u);
 }
 
 }  // namespace
