@@ -25,7 +25,7 @@ namespace {
 // error pipe.
 enum Step : int {
   kStepMoveDescriptors = 1,
-  kStepSetpgid,
+  kStepSetsid,
   kStepOpenDevNull,
   kStepDup2,
   kStepCloseDescriptors,
@@ -50,8 +50,8 @@ const char* StepName(int step) {
   switch (step) {
     case kStepMoveDescriptors:
       return "fcntl(F_DUPFD_CLOEXEC)";
-    case kStepSetpgid:
-      return "setpgid";
+    case kStepSetsid:
+      return "setsid";
     case kStepOpenDevNull:
       return "open /dev/null";
     case kStepDup2:
@@ -121,7 +121,10 @@ void CloseRange(unsigned int first, unsigned int last, unsigned int max_fd) {
   if (!MoveAboveStandard(&output_fd)) {
     ChildFail(error_fd, kStepMoveDescriptors);
   }
-  if (setpgid(0, 0) != 0) ChildFail(error_fd, kStepSetpgid);
+  // A session of its own (so also its own process group): no controlling
+  // terminal, whose input a daemon of another user could otherwise inject
+  // into the shell that started supervisord (TIOCSTI).
+  if (setsid() < 0) ChildFail(error_fd, kStepSetsid);
 
   int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (null_fd < 0) ChildFail(error_fd, kStepOpenDevNull);

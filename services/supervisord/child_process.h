@@ -1,6 +1,7 @@
 // Starting one daemon as a child of supervisord (standalone mode): fork,
-// then in the child, before exec: its own process group, stdin from
-// /dev/null, stdout and stderr into a pipe supervisord reads (log_relay.h),
+// then in the child, before exec: its own session and process group (no
+// controlling terminal), stdin from /dev/null, stdout and stderr into a
+// pipe supervisord reads (log_relay.h),
 // no other descriptor, default signal dispositions and an empty signal
 // mask, the bounding set emptied (clear_bounding_set), supplementary groups
 // dropped and the configured group and user taken (when supervisord is root),

@@ -244,11 +244,13 @@ TEST(ChildProcess, ReportsExecFailureFromTheChild) {
   EXPECT_EQ(errno, ECHILD);
 }
 
-TEST(ChildProcess, ChildHasItsOwnProcessGroup) {
+TEST(ChildProcess, ChildHasItsOwnSessionAndProcessGroup) {
   absl::StatusOr<Child> child = Spawn(Sleeper());
   ASSERT_TRUE(child.ok()) << child.status();
   EXPECT_EQ(getpgid(child->pid), child->pid);
   EXPECT_NE(getpgid(child->pid), getpgrp());
+  // Its own session: no controlling terminal of supervisord's.
+  EXPECT_EQ(getsid(child->pid), child->pid);
   KillAndReap(*child);
 }
 
