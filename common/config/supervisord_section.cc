@@ -101,6 +101,15 @@ absl::Status ReadSupervisordSection(const toml::table* table,
   }
   if (!complete) return absl::OkStatus();
   for (const SupervisedDaemon& d : out->daemons) {
+    if (d.user.empty() != d.group.empty()) {
+      const bool has_user = !d.user.empty();
+      return absl::InvalidArgumentError(absl::StrCat(
+          origin, ": [supervisord.daemons.", d.name, "] sets ",
+          has_user ? "user" : "group", " without ", has_user ? "group" : "user",
+          ": set both (the stack's daemons: user = \"rustiq-", d.name,
+          "\", group = \"rustiq\"), or neither to run it as supervisord's "
+          "own user"));
+    }
     if (d.binary.empty()) {
       return absl::InvalidArgumentError(
           absl::StrCat(origin, ": [supervisord.daemons.", d.name,

@@ -85,6 +85,12 @@ TEST(SupervisordConfig, RefusesWhatItCannotRun) {
            Case{"[supervisord.daemons.keyd]\nbinary = \"/b\"\ncolour = 1\n",
                 "unknown key 'supervisord.daemons.keyd.colour'"},
            Case{"[supervisord]\ndaemons = 3\n", "a table"},
+           Case{"[supervisord.daemons.keyd]\nbinary = \"/b\"\n"
+                "user = \"rustiq-keyd\"\n",
+                "sets user without group"},
+           Case{"[supervisord.daemons.keyd]\nbinary = \"/b\"\n"
+                "group = \"rustiq\"\n",
+                "sets group without user"},
        }) {
     auto cfg = Parse(c.text);
     ASSERT_FALSE(cfg.ok()) << c.text;
