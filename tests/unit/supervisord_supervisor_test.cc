@@ -356,7 +356,12 @@ TEST_F(SupervisorTest, NeverAndOnFailurePoliciesAreHonoured) {
   once.restart = "on-failure";
   config::SupervisedDaemon never = Shell("never", "exit 5");
   never.restart = "never";
-  Make({once, never});
+  // on-failure does restart a failure (so "once" staying down means
+  // something).
+  config::SupervisedDaemon fails = Shell("fails", "exit 1");
+  fails.restart = "on-failure";
+  Make({once, never, fails});
+  WaitFor("fails", [](const DaemonSnapshot& s) { return s.restarts >= 1; });
   WaitFor("once", [](const DaemonSnapshot& s) {
     return s.state == State::kStopped && s.last_exit.has_value();
   });
