@@ -36,7 +36,9 @@ grpc::Status CertificatesService::IssueCertificate(
 grpc::Status CertificatesService::GetTrustBundle(
     grpc::ServerContext* /*ctx*/, const v1::GetTrustBundleRequest* /*req*/,
     v1::GetTrustBundleResponse* out) {
-  out->set_pem(ca_->TrustBundlePem());
+  absl::StatusOr<std::string> pem = ca_->TrustBundle();
+  if (!pem.ok()) return rpc::ToGrpcStatus(pem.status());
+  out->set_pem(*std::move(pem));
   return grpc::Status::OK;
 }
 

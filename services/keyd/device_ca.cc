@@ -88,6 +88,11 @@ absl::StatusOr<std::unique_ptr<DeviceCa>> DeviceCa::Open(
   return out;
 }
 
+absl::StatusOr<std::string> DeviceCa::TrustBundle() const {
+  if (keys_->zeroized()) return absl::FailedPreconditionError(kZeroized);
+  return ca_cert_pem_;
+}
+
 absl::StatusOr<v1::IssueCertificateResponse> DeviceCa::IssueForCaller(
     absl::string_view caller_path, const v1::IssueCertificateRequest& req) {
   if (keys_->zeroized()) return absl::FailedPreconditionError(kZeroized);

@@ -51,6 +51,9 @@ class DeviceCa {
       absl::string_view caller_path, const v1::IssueCertificateRequest& req);
 
   std::string TrustBundlePem() const { return ca_cert_pem_; }
+  // For GetTrustBundle: FailedPrecondition once keyd is zeroized, as every
+  // call is then.
+  absl::StatusOr<std::string> TrustBundle() const;
 
  private:
   DeviceCa(DeviceCaOptions options, std::unique_ptr<pki::FileCaIssuer> issuer,

@@ -106,6 +106,7 @@ absl::StatusOr<std::unique_ptr<KeyManager>> KeyManager::Open(
     contents->set_device_id(m->device_id_);
   }
   if (contents->device_id() != m->device_id_) {
+    CleanseHandles(&*contents);  // private material of the soft backend
     return absl::FailedPreconditionError(
         absl::StrCat("key store ", m->store_->path(), " belongs to device '",
                      contents->device_id(), "', the configuration names '",

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/identity/spiffe_id.h"
 #include "common/pki/csr.h"
@@ -288,6 +289,7 @@ TEST_F(KeydTest, EveryThreadIsConfinedAfterPresignedSignatures) {
   // signature (and reveal the key).
   EXPECT_EQ(signatures.size(), 200u);
   int threads = 0;
+  bool presigner = false;  // the thread that precomputes the nonces
   for (const auto& task : std::filesystem::directory_iterator(
            absl::StrCat("/proc/", keyd_->pid(), "/task"))) {
     std::ifstream status(task.path() / "status");
@@ -295,12 +297,15 @@ TEST_F(KeydTest, EveryThreadIsConfinedAfterPresignedSignatures) {
     text << status.rdbuf();
     if (text.str().empty()) continue;  // the thread ended meanwhile
     ++threads;
+    presigner =
+        presigner || absl::StrContains(text.str(), "Name:\tkeyd-presign");
     EXPECT_THAT(text.str(), HasSubstr("Seccomp:\t2")) << task.path();
     EXPECT_THAT(text.str(), HasSubstr("NoNewPrivs:\t1")) << task.path();
     EXPECT_THAT(text.str(), HasSubstr("CapEff:\t0000000000000000"))
         << task.path();
   }
   EXPECT_GT(threads, 1);
+  EXPECT_TRUE(presigner) << "no keyd-presign thread: nothing checked it";
 }
 
 TEST_F(KeydTest, ADaemonRenewsItsIdentityThroughKeydAndKeepsWorking) {

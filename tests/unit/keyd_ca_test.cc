@@ -463,6 +463,9 @@ TEST_F(KeydDeviceCaTest, NothingIsIssuedAfterZeroize) {
   ASSERT_TRUE(id.ok());
   EXPECT_FALSE(
       ca().issuer().IssueCertificate(key.get(), *id, absl::Hours(1)).ok());
+  // Nor the trust bundle (GetTrustBundle): every call fails.
+  EXPECT_TRUE(IsError(ca().TrustBundle(), Code::kFailedPrecondition,
+                      {"keyd was zeroized"}));
 }
 
 }  // namespace
