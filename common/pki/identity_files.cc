@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/base/unique_fd.h"
 #include "common/pki/openssl_util.h"
 
 namespace rustiq::pki {
@@ -30,23 +31,6 @@ constexpr mode_t kPrivateDirMode = 0700;
 constexpr mode_t kPublicDirMode = 0755;
 constexpr mode_t kKeyMode = 0600;
 constexpr mode_t kCertMode = 0644;
-
-// Owns a file descriptor.
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  int get() const { return fd_; }
-  // Closes now, reporting the error close(2) may return for a written file.
-  int Close() { return close(std::exchange(fd_, -1)); }
-
- private:
-  int fd_;
-};
 
 std::string Join(absl::string_view dir, absl::string_view name) {
   while (dir.size() > 1 && dir.back() == '/') dir.remove_suffix(1);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/unique_fd.h"
 
 namespace rustiq::sandbox {
 namespace {
@@ -53,18 +54,6 @@ uint64_t WriteRights() {
          LANDLOCK_ACCESS_FS_REFER | kFsTruncate;
 }
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 }  // namespace
 
 int LandlockAbi() {
@@ -91,7 +80,7 @@ absl::StatusOr<LandlockResult> ApplyLandlock(const LandlockRules& rules) {
     attr_size = 3 * sizeof(uint64_t);
     result.signals_scoped = true;
   }
-  Fd ruleset(static_cast<int>(
+  UniqueFd ruleset(static_cast<int>(
       syscall(SYS_landlock_create_ruleset, &attr, attr_size, 0)));
   if (ruleset.get() < 0) {
     return absl::InternalError(absl::StrCat(
@@ -99,7 +88,7 @@ absl::StatusOr<LandlockResult> ApplyLandlock(const LandlockRules& rules) {
   }
 
   auto add = [&](const std::string& path, uint64_t rights) -> absl::Status {
-    Fd fd(open(path.c_str(), O_PATH | O_CLOEXEC));
+    UniqueFd fd(open(path.c_str(), O_PATH | O_CLOEXEC));
     if (fd.get() < 0) {
       if (errno == ENOENT) {
         result.skipped_paths.push_back(path);

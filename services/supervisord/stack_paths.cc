@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/unique_fd.h"
 #include "common/logging/log.h"
 #include "common/pki/identity_files.h"
 #include "common/rpc/unix_socket.h"
@@ -22,20 +23,10 @@ absl::Status Errno(absl::string_view what, const std::string& path) {
 
 constexpr int kMaxDepth = 32;
 
-struct Fd {
-  explicit Fd(int f) : fd(f) {}
-  ~Fd() {
-    if (fd >= 0) close(fd);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int fd;
-};
-
 // Hands what is in the open directory `dir` (at `path`, for messages) to
 // uid:gid, through descriptors only: each entry is opened with
-// O_PATH|O_NOFOLLOW and changed through that descriptor, a subdirectory is
-// entered through openat(O_NOFOLLOW) and checked to be the one looked at.
+// O_PATH|O_NOFOLLOW and changed through that descriptor, and a
+// subdirectory is entered through that same descriptor (its ".").
 // So a name swapped meanwhile for a symlink changes nothing outside the
 // tree. A file with more than one hard link is left as it is: it may be a
 // link a daemon planted to another file (/etc/shadow, where
@@ -65,42 +56,33 @@ absl::Status HandOverEntries(int dir, const std::string& path, dev_t dev,
     const std::string name = entry->d_name;
     if (name == "." || name == "..") continue;
     const std::string child = absl::StrCat(path, "/", name);
-    Fd fd(openat(dir, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
-    if (fd.fd < 0) {
+    UniqueFd fd(openat(dir, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    if (fd.get() < 0) {
       if (errno == ENOENT) continue;  // removed meanwhile
       status = Errno("cannot open", child);
       break;
     }
     struct stat st;
-    if (fstat(fd.fd, &st) != 0) {
+    if (fstat(fd.get(), &st) != 0) {
       status = Errno("cannot stat", child);
       break;
     }
     if (st.st_dev != dev) continue;
     if (S_ISDIR(st.st_mode)) {
-      Fd sub(openat(dir, name.c_str(),
-                    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      struct stat again;
-      if (sub.fd < 0 || fstat(sub.fd, &again) != 0 ||
-          again.st_ino != st.st_ino || again.st_dev != st.st_dev) {
-        status = absl::FailedPreconditionError(absl::StrCat(
-            child, " changed while it was handed over; start again"));
-        break;
-      }
-      status = HandOverEntries(sub.fd, child, dev, uid, gid, depth + 1);
-      if (status.ok() && fchown(sub.fd, uid, gid) != 0) {
-        status = Errno("cannot hand to the daemon's user", child);
-      }
-      continue;
-    }
-    if (!S_ISLNK(st.st_mode) && st.st_nlink > 1) {
+      UniqueFd sub(openat(fd.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      status = sub.get() < 0 ? Errno("cannot open", child)
+                             : HandOverEntries(sub.get(), child, dev, uid, gid,
+                                               depth + 1);
+      if (!status.ok()) break;
+    } else if (!S_ISLNK(st.st_mode) && st.st_nlink > 1) {
       log::Warning(
           "not handing over a file with more than one hard link (it may be "
           "another file's); remove it if it is not",
           {{"path", child}, {"links", static_cast<uint64_t>(st.st_nlink)}});
       continue;
     }
-    if (fchownat(fd.fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) !=
+    // The entry itself, through its descriptor (a symlink stays unfollowed).
+    if (fchownat(fd.get(), "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) !=
         0) {
       status = Errno("cannot hand to the daemon's user", child);
     }
@@ -133,8 +115,9 @@ absl::Status PrepareRuntimeDir(const std::string& runtime_dir, gid_t group) {
 
 absl::Status HandOverStateDir(const std::string& dir, uid_t uid, gid_t gid) {
   if (absl::Status s = pki::MakeDirectories(dir, 0700); !s.ok()) return s;
-  Fd top(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (top.fd < 0) {
+  UniqueFd top(
+      open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (top.get() < 0) {
     if (errno == ENOTDIR || errno == ELOOP) {
       return absl::FailedPreconditionError(
           absl::StrCat("state directory ", dir,
@@ -143,13 +126,14 @@ absl::Status HandOverStateDir(const std::string& dir, uid_t uid, gid_t gid) {
     return Errno("cannot open", dir);
   }
   struct stat st;
-  if (fstat(top.fd, &st) != 0) return Errno("cannot stat", dir);
-  if (fchmod(top.fd, 0700) != 0) return Errno("cannot set mode 0700 on", dir);
-  if (absl::Status s = HandOverEntries(top.fd, dir, st.st_dev, uid, gid, 0);
+  if (fstat(top.get(), &st) != 0) return Errno("cannot stat", dir);
+  if (fchmod(top.get(), 0700) != 0)
+    return Errno("cannot set mode 0700 on", dir);
+  if (absl::Status s = HandOverEntries(top.get(), dir, st.st_dev, uid, gid, 0);
       !s.ok()) {
     return s;
   }
-  if (fchown(top.fd, uid, gid) != 0) {
+  if (fchown(top.get(), uid, gid) != 0) {
     return Errno("cannot hand to the daemon's user", dir);
   }
   return absl::OkStatus();
