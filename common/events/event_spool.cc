@@ -1,14 +1,13 @@
 #include "common/events/event_spool.h"
 
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <unistd.h>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/events/event_limits.h"
+#include "common/merkle/hash.h"
 #include "common/pki/identity_files.h"
 
 namespace rustiq::events {
@@ -21,14 +20,7 @@ constexpr size_t kHeaderBytes =
     kMagic.size() + kHashPrefix.size() + kHexHashBytes + 1;
 
 std::string Sha256Hex(absl::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  if (EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(),
-                 nullptr) != 1) {
-    return "";  // never equal to a stored hash
-  }
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), size));
+  return merkle::ToHex(merkle::Sha256Digest(data));
 }
 
 absl::Status Corrupt(const std::string& path, absl::string_view what) {
@@ -52,13 +44,9 @@ absl::Status WriteEventSpool(const std::string& path,
     return absl::InternalError(
         absl::StrCat("cannot serialize the events for ", path));
   }
-  std::string hash = Sha256Hex(body);
-  if (hash.size() != kHexHashBytes) {
-    return absl::InternalError(
-        absl::StrCat("cannot hash the events for ", path));
-  }
   return pki::WriteFileAtomically(
-      path, absl::StrCat(kMagic, kHashPrefix, hash, "\n", body), 0600);
+      path, absl::StrCat(kMagic, kHashPrefix, Sha256Hex(body), "\n", body),
+      0600);
 }
 
 absl::StatusOr<std::vector<v1::EventInput>> ReadEventSpool(

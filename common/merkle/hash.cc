@@ -78,6 +78,8 @@ int Base64Value(char c) {
 
 }  // namespace
 
+Hash Sha256Digest(absl::string_view data) { return Sha256Of({data}); }
+
 Hash LeafHash(absl::string_view entry) {
   return Sha256Of({ByteView(kLeafPrefix), entry});
 }

@@ -28,6 +28,8 @@ inline constexpr size_t kHashSize = 32;
 using Hash = std::array<uint8_t, kHashSize>;
 
 Hash LeafHash(absl::string_view entry);
+// SHA-256(data), without a prefix: a plain checksum (the event spool).
+Hash Sha256Digest(absl::string_view data);
 Hash NodeHash(const Hash& left, const Hash& right);
 Hash EmptyRoot();
 

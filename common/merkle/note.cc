@@ -169,16 +169,8 @@ uint32_t Ed25519NoteKeyId(absl::string_view key_name,
   input.append(reinterpret_cast<const char*>(public_key.data()),
                public_key.size());
   // LeafHash would prefix 0x00; the key ID is a plain SHA-256.
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(input.data(), input.size(), digest, &length, EVP_sha256(),
-                 nullptr) != 1 ||
-      length < kKeyIdSize) {
-    // As in hash.cc: SHA-256 failing means the process is out of memory.
-    std::abort();
-  }
-  return ReadBigEndian32(
-      absl::string_view(reinterpret_cast<const char*>(digest), kKeyIdSize));
+  const Hash digest = Sha256Digest(input);
+  return ReadBigEndian32(AsBytes(digest).substr(0, kKeyIdSize));
 }
 
 absl::StatusOr<uint32_t> Ed25519NoteKeyIdOf(absl::string_view key_name,

@@ -118,10 +118,12 @@ TEST(EventSpool, MoreEventsThanAllowedAreRefused) {
   ASSERT_TRUE(WriteEventSpool(path, SomeEvents(10)).ok());
   auto got = ReadEventSpool(path, 4);
   ASSERT_FALSE(got.ok());
-  // Either bound may catch it first: the file's size or the count.
+  // Either bound may catch it first: the file's size or the count (here
+  // the count: ten small events fit the size bound of four large ones).
   EXPECT_TRUE(absl::IsDataLoss(got.status()) ||
               absl::IsFailedPrecondition(got.status()))
       << got.status();
+  EXPECT_THAT(got.status().message(), HasSubstr("more than the 4 allowed"));
 }
 
 TEST(EventSpool, AnOversizedEventIsRefused) {
