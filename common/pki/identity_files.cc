@@ -314,14 +314,21 @@ absl::Status EnsureDirectory(absl::string_view path, mode_t mode,
 absl::Status WriteFileAtomically(absl::string_view path,
                                  absl::string_view contents, mode_t mode,
                                  const FileOwner& owner) {
+  return WriteFileAtomicallyReporting(path, contents, mode, owner).status;
+}
+
+AtomicWriteResult WriteFileAtomicallyReporting(absl::string_view path,
+                                               absl::string_view contents,
+                                               mode_t mode,
+                                               const FileOwner& owner) {
   std::string target(path);
   std::string temp = target + ".tmp-XXXXXX";
   // mkostemp creates the file 0600, so it is never readable by others before
   // FillAndClose sets the final mode.
   UniqueFd fd(mkostemp(temp.data(), O_CLOEXEC));
   if (fd.get() < 0) {
-    return ErrnoError(
-        errno, absl::StrCat("cannot create a temporary file for ", target));
+    return {ErrnoError(
+        errno, absl::StrCat("cannot create a temporary file for ", target))};
   }
   absl::Status status = FillAndClose(fd, contents, mode, owner, temp);
   if (status.ok() && rename(temp.c_str(), target.c_str()) != 0) {
@@ -329,9 +336,9 @@ absl::Status WriteFileAtomically(absl::string_view path,
   }
   if (!status.ok()) {
     unlink(temp.c_str());
-    return status;
+    return {status};
   }
-  return FsyncDirectory(Dirname(target));
+  return {FsyncDirectory(Dirname(target)), /*replaced=*/true};
 }
 
 absl::Status WriteIdentity(const IdentityPaths& paths,

@@ -83,6 +83,23 @@ absl::Status WriteFileAtomically(absl::string_view path,
                                  absl::string_view contents, mode_t mode,
                                  const FileOwner& owner = {});
 
+// What WriteFileAtomicallyReporting did. `status` is OK when the new contents
+// are in place and durable. A failure with `replaced` came after the rename
+// (syncing the directory failed): every reader already sees the new
+// contents, but a power loss may still bring the old file back. Without
+// `replaced`, `path` is as it was.
+struct AtomicWriteResult {
+  absl::Status status;
+  bool replaced = false;
+};
+// WriteFileAtomically, for a caller whose state must follow what the file
+// says (keyd's key store: a key the replaced file names must not be
+// destroyed, even though the write reported an error).
+AtomicWriteResult WriteFileAtomicallyReporting(absl::string_view path,
+                                               absl::string_view contents,
+                                               mode_t mode,
+                                               const FileOwner& owner = {});
+
 // mkdir -p: creates each missing directory of `path` with exactly `mode`;
 // existing directories are left as they are.
 absl::Status MakeDirectories(absl::string_view path, mode_t mode);

@@ -13,46 +13,63 @@ constexpr char kZeroized[] =
     "keyd was zeroized: the device CA key is destroyed; re-provision the "
     "device";
 
+// Why version `version` of the CA key cannot sign.
+absl::Status CaKeyError(const absl::Status& status, uint32_t version) {
+  if (!absl::IsNotFound(status)) return status;
+  return absl::FailedPreconditionError(absl::StrCat(
+      "version ", version,
+      " of the device-ca key, which the device CA certificate names, was "
+      "retired: restart keyd to create a CA certificate for the current "
+      "version"));
+}
+
 // The CA key, seen by OpenSSL through the provider: signing goes to the
-// backend key.
+// backend key. The signer holds no key, only which version it is: each
+// signature asks the manager for it, so that a zeroize or the retirement of
+// that version leaves nothing here that could still sign (a soft key, its
+// presigned nonces).
 class BackendSigner final : public keyclient::RemoteSigner {
  public:
-  BackendSigner(const KeyManager* keys, std::shared_ptr<BackendKey> key,
-                std::string der)
-      : keys_(keys), key_(std::move(key)), der_(std::move(der)) {}
+  BackendSigner(KeyManager* keys, uint32_t version, std::string der)
+      : keys_(keys), version_(version), der_(std::move(der)) {}
   const std::string& public_key_der() const override { return der_; }
   absl::StatusOr<std::string> SignDigest(absl::string_view digest) override {
-    // Zeroize drops the manager's reference to the key, not this one: a soft
-    // key would live on in memory and keep signing.
     if (keys_->zeroized()) return absl::FailedPreconditionError(kZeroized);
-    return key_->Sign(SignatureScheme::kEcdsaP256Sha256, digest);
+    absl::StatusOr<KeyManager::InternalVersion> key =
+        keys_->InternalKey(kDeviceCaKey, version_);
+    if (!key.ok()) return CaKeyError(key.status(), version_);
+    return key->key->Sign(SignatureScheme::kEcdsaP256Sha256, digest);
   }
 
  private:
-  const KeyManager* keys_;
-  std::shared_ptr<BackendKey> key_;
+  KeyManager* keys_;
+  const uint32_t version_;
   std::string der_;
 };
 
-absl::StatusOr<pki::EvpPkeyPtr> CaSigningKey(KeyManager* keys) {
-  absl::StatusOr<std::shared_ptr<BackendKey>> key =
+// The current version of the CA key, for OpenSSL; `*version` is its number.
+absl::StatusOr<pki::EvpPkeyPtr> CaSigningKey(KeyManager* keys,
+                                             uint32_t* version) {
+  absl::StatusOr<KeyManager::InternalVersion> key =
       keys->InternalKey(kDeviceCaKey);
   if (!key.ok()) return key.status();
-  if ((*key)->algorithm() != Algorithm::kEcP256) {
+  if (key->key->algorithm() != Algorithm::kEcP256) {
     return absl::FailedPreconditionError(
         "the device-ca key must be an ec-p256 key");
   }
-  absl::StatusOr<std::string> der = (*key)->PublicKeyDer();
+  absl::StatusOr<std::string> der = key->key->PublicKeyDer();
   if (!der.ok()) return der.status();
+  *version = key->version;
   return keyclient::MakeRemoteKey(
-      std::make_shared<BackendSigner>(keys, *std::move(key), *std::move(der)));
+      std::make_shared<BackendSigner>(keys, key->version, *std::move(der)));
 }
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<DeviceCa>> DeviceCa::Open(
     KeyManager* keys, DeviceCaOptions options) {
-  absl::StatusOr<pki::EvpPkeyPtr> signing = CaSigningKey(keys);
+  uint32_t version = 0;
+  absl::StatusOr<pki::EvpPkeyPtr> signing = CaSigningKey(keys, &version);
   if (!signing.ok()) return signing.status();
   std::string stored = keys->CaCertificatePem();
   absl::StatusOr<pki::CertificateAuthority> ca =
@@ -62,7 +79,7 @@ absl::StatusOr<std::unique_ptr<DeviceCa>> DeviceCa::Open(
     if (!ca.ok() || ca->trust_domain() != options.trust_domain) {
       // A rotated device-ca key (or another device's store): a new CA
       // certificate; identities issued before must be re-issued.
-      signing = CaSigningKey(keys);
+      signing = CaSigningKey(keys, &version);
       if (!signing.ok()) return signing.status();
       ca = absl::InvalidArgumentError("stale CA certificate");
     }
@@ -85,6 +102,7 @@ absl::StatusOr<std::unique_ptr<DeviceCa>> DeviceCa::Open(
   std::unique_ptr<DeviceCa> out(
       new DeviceCa(std::move(options), std::move(issuer), std::move(pem)));
   out->keys_ = keys;
+  out->key_version_ = version;
   return out;
 }
 
@@ -96,6 +114,12 @@ absl::StatusOr<std::string> DeviceCa::TrustBundle() const {
 absl::StatusOr<v1::IssueCertificateResponse> DeviceCa::IssueForCaller(
     absl::string_view caller_path, const v1::IssueCertificateRequest& req) {
   if (keys_->zeroized()) return absl::FailedPreconditionError(kZeroized);
+  // Told before the CSR is looked at: no certificate can be signed at all.
+  if (absl::StatusOr<KeyManager::InternalVersion> key =
+          keys_->InternalKey(kDeviceCaKey, key_version_);
+      !key.ok()) {
+    return CaKeyError(key.status(), key_version_);
+  }
   absl::StatusOr<pki::ParsedCsr> csr = pki::ParseCsr(req.csr_pem());
   if (!csr.ok()) return csr.status();
   absl::StatusOr<identity::SpiffeId> caller = identity::SpiffeId::Parse(

@@ -66,6 +66,7 @@ class DeviceCa {
   std::unique_ptr<pki::FileCaIssuer> issuer_;
   const std::string ca_cert_pem_;
   KeyManager* keys_ = nullptr;
+  uint32_t key_version_ = 0;  // the device-ca version the certificate names
 };
 
 }  // namespace rustiq::keyd

@@ -5,6 +5,8 @@
 #include <openssl/sha.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <mutex>
 #include <utility>
 
@@ -185,7 +187,7 @@ absl::Status KeyManager::LoadFrom(store::StoreContents contents) {
           absl::StrCat("key store ", store_->path(), ": key ", e.name,
                        " names a current version it does not have"));
     }
-    entries_.emplace(e.name, std::move(e));
+    InsertLocked(std::move(e));
   }
   return absl::OkStatus();
 }
@@ -257,15 +259,21 @@ absl::Status KeyManager::EnsureWellKnown(
     e.current = 1;
     e.next_version = 2;
     e.versions.emplace(1, *std::move(v));
-    entries_.emplace(e.name, std::move(e));
+    InsertLocked(std::move(e));
     changed = true;
     Record({"svc/keyd", false}, "key.created", Outcome::kSuccess, k.name,
            {{"well_known", "true"}});
   }
-  return changed ? SaveLocked() : absl::OkStatus();
+  return changed ? SaveLocked().status : absl::OkStatus();
 }
 
-absl::Status KeyManager::SaveLocked() {
+KeyManager::Entry& KeyManager::InsertLocked(Entry entry) {
+  entry.instance = next_instance_++;
+  std::string name = entry.name;
+  return entries_.emplace(std::move(name), std::move(entry)).first->second;
+}
+
+pki::AtomicWriteResult KeyManager::SaveLocked() {
   store::StoreContents contents;
   contents.set_generation(generation_);
   contents.set_device_id(device_id_);
@@ -289,10 +297,28 @@ absl::Status KeyManager::SaveLocked() {
       sv->set_public_key_der(v.public_key_der);
     }
   }
-  absl::Status s = store_->Save(&contents);
-  if (s.ok()) generation_ = contents.generation();
+  pki::AtomicWriteResult r = store_->Save(&contents);
+  if (r.status.ok() || r.replaced) generation_ = contents.generation();
   CleanseHandles(&contents);
-  return s;
+  return r;
+}
+
+KeyManager::Commit KeyManager::CommitLocked(absl::FunctionRef<void()> undo) {
+  pki::AtomicWriteResult r = SaveLocked();
+  if (r.status.ok()) return {absl::OkStatus(), true};
+  if (!r.replaced) {
+    undo();
+    return {r.status, false};
+  }
+  log::Warning("key store replaced but not durable",
+               {{"path", store_->path()}, {"error", r.status.message()}});
+  return {absl::Status(r.status.code(),
+                       absl::StrCat(r.status.message(),
+                                    ": the change is in effect but may not "
+                                    "survive a power loss; check the storage "
+                                    "of ",
+                                    store_->path())),
+          true};
 }
 
 absl::StatusOr<KeyManager::Entry*> KeyManager::FindLocked(
@@ -421,16 +447,17 @@ absl::StatusOr<v1::KeyInfo> KeyManager::CreateKey(
   e.current = 1;
   e.next_version = 2;
   e.versions.emplace(1, *std::move(v));
-  auto [it, inserted] = entries_.emplace(e.name, std::move(e));
-  if (absl::Status s = SaveLocked(); !s.ok()) {
-    (void)backend_->Destroy(algorithm,
-                            it->second.versions.begin()->second.handle);
-    entries_.erase(it);
-    return s;
-  }
-  Record(caller, "key.created", Outcome::kSuccess, it->second.name,
+  Entry& created = InsertLocked(std::move(e));
+  Commit c = CommitLocked([&] {
+    (void)backend_->Destroy(algorithm, created.versions.begin()->second.handle);
+    std::string name = created.name;  // not a reference into the erased node
+    entries_.erase(name);
+  });
+  if (!c.in_effect) return c.status;
+  Record(caller, "key.created", Outcome::kSuccess, created.name,
          {{"algorithm", AlgorithmName(algorithm)}});
-  return InfoOf(it->second);
+  if (!c.status.ok()) return c.status;
+  return InfoOf(created);
 }
 
 absl::StatusOr<v1::KeyInfo> KeyManager::ImportPublicKey(
@@ -476,13 +503,15 @@ absl::StatusOr<v1::KeyInfo> KeyManager::ImportPublicKey(
   e.current = 1;
   e.next_version = 2;
   e.versions.emplace(1, std::move(v));
-  auto [it, inserted] = entries_.emplace(e.name, std::move(e));
-  if (absl::Status s = SaveLocked(); !s.ok()) {
-    entries_.erase(it);
-    return s;
-  }
-  Record(caller, "key.imported", Outcome::kSuccess, it->second.name);
-  return InfoOf(it->second);
+  Entry& imported = InsertLocked(std::move(e));
+  Commit c = CommitLocked([&] {
+    std::string name = imported.name;
+    entries_.erase(name);
+  });
+  if (!c.in_effect) return c.status;
+  Record(caller, "key.imported", Outcome::kSuccess, imported.name);
+  if (!c.status.ok()) return c.status;
+  return InfoOf(imported);
 }
 
 absl::StatusOr<v1::KeyInfo> KeyManager::GetKey(const Caller& caller,
@@ -528,18 +557,25 @@ absl::Status KeyManager::DeleteKey(const Caller& caller,
   }
   Entry removed = std::move(e);
   entries_.erase(removed.name);
-  if (absl::Status s = SaveLocked(); !s.ok()) {
-    entries_.emplace(removed.name, std::move(removed));
-    return s;
+  Commit c = CommitLocked([&] {
+    std::string key = removed.name;
+    entries_.emplace(std::move(key), std::move(removed));
+  });
+  if (!c.in_effect) return c.status;
+  Record(caller, "key.deleted", Outcome::kSuccess, removed.name);
+  if (!c.status.ok()) {
+    // The old store may yet come back, naming this material: it stays on
+    // the backend (zeroize still destroys it).
+    return c.status;
   }
-  // Only once the store no longer lists it is the material destroyed.
+  // Only once the store durably no longer lists it is the material
+  // destroyed.
   Algorithm algorithm;
   if (!removed.public_only && FromProto(removed.algorithm, &algorithm)) {
     for (auto& [number, v] : removed.versions) {
       (void)backend_->Destroy(algorithm, v.handle);
     }
   }
-  Record(caller, "key.deleted", Outcome::kSuccess, removed.name);
   return absl::OkStatus();
 }
 
@@ -566,6 +602,7 @@ absl::StatusOr<v1::KeyInfo> KeyManager::RotateKey(const Caller& caller,
     std::shared_lock lock(mu_);
     Entry* e = nullptr;
     if (absl::Status s = rotatable(&e); !s.ok()) return s;
+    shape.instance = e->instance;
     shape.name = e->name;
     shape.algorithm = e->algorithm;
     number = e->next_version;
@@ -578,9 +615,18 @@ absl::StatusOr<v1::KeyInfo> KeyManager::RotateKey(const Caller& caller,
   if (!v.ok()) return v.status();
   std::unique_lock lock(mu_);
   Entry* found = nullptr;
-  if (absl::Status s = rotatable(&found); !s.ok()) {
+  absl::Status still = rotatable(&found);
+  if (still.ok() && found->instance != shape.instance) {
+    // Deleted and created again (perhaps with another algorithm) while the
+    // new version was generated: it belongs to a key that is gone.
+    still = absl::AbortedError(absl::StrCat(
+        "key '", name,
+        "' was deleted and created again while it was being rotated; "
+        "nothing was rotated: rotate it again"));
+  }
+  if (!still.ok()) {
     (void)backend_->Destroy(algorithm, v->handle);
-    return s;
+    return still;
   }
   Entry& e = *found;
   // A concurrent rotation took `number`: this one becomes the next.
@@ -590,15 +636,16 @@ absl::StatusOr<v1::KeyInfo> KeyManager::RotateKey(const Caller& caller,
   e.versions.emplace(number, *std::move(v));
   e.current = number;
   e.next_version = number + 1;
-  if (absl::Status s = SaveLocked(); !s.ok()) {
+  Commit c = CommitLocked([&] {
     (void)backend_->Destroy(algorithm, e.versions[number].handle);
     e.versions.erase(number);
     e.current = previous;
     e.next_version = number;
-    return s;
-  }
+  });
+  if (!c.in_effect) return c.status;
   Record(caller, "key.rotated", Outcome::kSuccess, e.name,
          {{"version", absl::StrCat(number)}});
+  if (!c.status.ok()) return c.status;
   return InfoOf(e);
 }
 
@@ -624,16 +671,17 @@ absl::StatusOr<v1::KeyInfo> KeyManager::RetireKeyVersion(const Caller& caller,
   }
   Version retired = std::move(it->second);
   e.versions.erase(it);
-  if (absl::Status s = SaveLocked(); !s.ok()) {
-    e.versions.emplace(version, std::move(retired));
-    return s;
-  }
+  Commit c =
+      CommitLocked([&] { e.versions.emplace(version, std::move(retired)); });
+  if (!c.in_effect) return c.status;
+  Record(caller, "key.version.retired", Outcome::kSuccess, e.name,
+         {{"version", absl::StrCat(version)}});
+  // As for a delete: destroyed only once the store durably forgot it.
+  if (!c.status.ok()) return c.status;
   Algorithm algorithm;
   if (!e.public_only && FromProto(e.algorithm, &algorithm)) {
     (void)backend_->Destroy(algorithm, retired.handle);
   }
-  Record(caller, "key.version.retired", Outcome::kSuccess, e.name,
-         {{"version", absl::StrCat(version)}});
   return InfoOf(e);
 }
 
@@ -912,11 +960,17 @@ absl::StatusOr<uint32_t> KeyManager::Zeroize(
   if (s.ok()) s = file;
   if (!master_key_path.empty()) {
     std::string path(master_key_path);
-    // A systemd credential is read-only and vanishes with the service; a
-    // key file is removed (the store it opened is already gone).
-    if (unlink(path.c_str()) != 0 && errno != ENOENT && errno != EROFS &&
-        errno != EACCES && errno != EPERM) {
-      if (s.ok()) s = absl::InternalError("cannot remove the master key file");
+    // A key file is removed: a copy of the store left behind on flash (wear
+    // levelling, a backup) must not be decryptable. Only a file already gone
+    // or on a read-only file system is not a failure (keyd is not given the
+    // path of a systemd credential, which vanishes with the service).
+    if (unlink(path.c_str()) != 0 && errno != ENOENT && errno != EROFS) {
+      int err = errno;
+      if (s.ok()) {
+        s = absl::InternalError(absl::StrCat(
+            "cannot remove the master key file ", path, " (", strerror(err),
+            "): delete it by hand; every key and the store are destroyed"));
+      }
     }
   }
   if (!s.ok()) {
@@ -927,8 +981,8 @@ absl::StatusOr<uint32_t> KeyManager::Zeroize(
   return destroyed;
 }
 
-absl::StatusOr<std::shared_ptr<BackendKey>> KeyManager::InternalKey(
-    absl::string_view name) {
+absl::StatusOr<KeyManager::InternalVersion> KeyManager::InternalKey(
+    absl::string_view name, uint32_t version) {
   std::shared_lock lock(mu_);
   absl::StatusOr<Entry*> found = FindLocked(name);
   if (!found.ok()) return found.status();
@@ -936,7 +990,9 @@ absl::StatusOr<std::shared_ptr<BackendKey>> KeyManager::InternalKey(
     return absl::FailedPreconditionError(
         absl::StrCat("key '", name, "' is public only"));
   }
-  return (*found)->versions.at((*found)->current).key;
+  absl::StatusOr<const Version*> v = VersionOf(**found, version);
+  if (!v.ok()) return v.status();
+  return InternalVersion{(*v)->version, (*v)->key};
 }
 
 std::string KeyManager::CaCertificatePem() const {
@@ -949,9 +1005,7 @@ absl::Status KeyManager::SetCaCertificatePem(absl::string_view pem) {
   if (zeroized_) return absl::FailedPreconditionError(kZeroized);
   std::string previous = std::move(ca_cert_pem_);
   ca_cert_pem_ = std::string(pem);
-  absl::Status s = SaveLocked();
-  if (!s.ok()) ca_cert_pem_ = std::move(previous);
-  return s;
+  return CommitLocked([&] { ca_cert_pem_ = std::move(previous); }).status;
 }
 
 bool KeyManager::zeroized() const {

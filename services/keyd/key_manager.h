@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
@@ -92,10 +93,16 @@ class KeyManager {
                                    const v1::ZeroizeRequest& request,
                                    absl::string_view master_key_path);
 
-  // For keyd itself (the device CA): the current version of a key, without
-  // a policy check. Never reachable from a caller.
-  absl::StatusOr<std::shared_ptr<BackendKey>> InternalKey(
-      absl::string_view name);
+  // For keyd itself (the device CA): a version of a key (0: the current
+  // one), without a policy check. Never reachable from a caller. The caller
+  // holds the key only for the operation at hand and asks again for the
+  // next: zeroize and retiring a version then really let go of it.
+  struct InternalVersion {
+    uint32_t version = 0;
+    std::shared_ptr<BackendKey> key;
+  };
+  absl::StatusOr<InternalVersion> InternalKey(absl::string_view name,
+                                              uint32_t version = 0);
   // The device CA certificate kept in the store ("" when none yet).
   std::string CaCertificatePem() const;
   absl::Status SetCaCertificatePem(absl::string_view pem);
@@ -117,6 +124,9 @@ class KeyManager {
     std::shared_ptr<BackendKey> key;  // null for public-only keys
   };
   struct Entry {
+    // Tells apart two keys of the same name: one deleted and another created
+    // in its place while an operation ran outside the lock.
+    uint64_t instance = 0;
     std::string name;
     v1::KeyAlgorithm algorithm = v1::KEY_ALGORITHM_UNSPECIFIED;
     std::string backend;
@@ -144,7 +154,18 @@ class KeyManager {
 
   absl::Status LoadFrom(store::StoreContents contents);
   absl::Status EnsureWellKnown(const std::vector<WellKnownKey>& well_known);
-  absl::Status SaveLocked();
+  pki::AtomicWriteResult SaveLocked();
+  // A change made in memory, written to the store. `in_effect` when the
+  // store names it: saved (status OK), or the file was replaced but not made
+  // durable (status says so; memory keeps the change, as the file shows
+  // it). Otherwise nothing was written and `undo` has put memory back.
+  struct Commit {
+    absl::Status status;
+    bool in_effect = false;
+  };
+  Commit CommitLocked(absl::FunctionRef<void()> undo);
+  // Adds an entry under a fresh instance number. Lock held.
+  Entry& InsertLocked(Entry entry);
   absl::StatusOr<Version> NewVersion(const Entry& entry, uint32_t number);
 
   // The entry, or NotFound/FailedPrecondition (zeroized). Lock held.
@@ -173,6 +194,7 @@ class KeyManager {
   std::map<std::string, WellKnownKey, std::less<>> declared_;
   std::string ca_cert_pem_;
   uint64_t generation_ = 0;
+  uint64_t next_instance_ = 1;
   bool zeroized_ = false;
 };
 

@@ -189,12 +189,13 @@ absl::StatusOr<store::StoreContents> KeyStoreFile::Load() const {
   return contents;
 }
 
-absl::Status KeyStoreFile::Save(store::StoreContents* contents) const {
+pki::AtomicWriteResult KeyStoreFile::Save(
+    store::StoreContents* contents) const {
   contents->set_generation(contents->generation() + 1);
   SecretBytes plain(contents->ByteSizeLong());
   if (!contents->SerializeToArray(plain.data(),
                                   static_cast<int>(plain.size()))) {
-    return absl::InternalError("cannot serialise the key store");
+    return {absl::InternalError("cannot serialise the key store")};
   }
   std::string out(kHeaderBytes + kNonceBytes + plain.size() + kTagBytes, '\0');
   std::memcpy(out.data(), kMagic, kMagicBytes);
@@ -203,7 +204,7 @@ absl::Status KeyStoreFile::Save(store::StoreContents* contents) const {
   unsigned char* nonce = bytes + kHeaderBytes;
   unsigned char* ct = nonce + kNonceBytes;
   if (RAND_bytes(nonce, kNonceBytes) != 1) {
-    return absl::InternalError("no random nonce for the key store");
+    return {absl::InternalError("no random nonce for the key store")};
   }
   CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   int len = 0;
@@ -219,10 +220,10 @@ absl::Status KeyStoreFile::Save(store::StoreContents* contents) const {
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagBytes,
                           ct + plain.size()) == 1;
   if (!ok) {
-    return absl::InternalError(
-        absl::StrCat("cannot encrypt the key store: ", pki::OpenSslErrors()));
+    return {absl::InternalError(
+        absl::StrCat("cannot encrypt the key store: ", pki::OpenSslErrors()))};
   }
-  return pki::WriteFileAtomically(path_, out, 0600);
+  return pki::WriteFileAtomicallyReporting(path_, out, 0600);
 }
 
 absl::Status KeyStoreFile::Destroy() const {

@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/pki/identity_files.h"
 #include "services/keyd/secret_bytes.h"
 #include "services/keyd/store.pb.h"
 
@@ -46,6 +47,7 @@ class KeyStoreFile {
  public:
   KeyStoreFile(std::string path, SecretBytes master_key)
       : path_(std::move(path)), master_key_(std::move(master_key)) {}
+  virtual ~KeyStoreFile() = default;
 
   const std::string& path() const { return path_; }
 
@@ -55,7 +57,10 @@ class KeyStoreFile {
   absl::StatusOr<store::StoreContents> Load() const;
 
   // Increments contents->generation and writes the file (0600) atomically.
-  absl::Status Save(store::StoreContents* contents) const;
+  // A failure with `replaced` set came after the file was replaced: it names
+  // the new contents (see pki::AtomicWriteResult). Virtual so that tests can
+  // make a save fail.
+  virtual pki::AtomicWriteResult Save(store::StoreContents* contents) const;
 
   // Zeroize: overwrites the file with random bytes, syncs it and removes it.
   // Missing is fine.

@@ -4,6 +4,8 @@
 # directory. Suites are named Keyd* (ctest -R Keyd).
 rustiq_test(keyd_manager_test SOURCES keyd_manager_test.cc
             DEPS rustiq_keyd OpenSSL::Crypto LABELS unit)
+rustiq_test(keyd_manager_faults_test SOURCES keyd_manager_faults_test.cc
+            DEPS rustiq_keyd OpenSSL::Crypto LABELS unit)
 rustiq_test(keyd_store_test SOURCES keyd_store_test.cc
             DEPS rustiq_keyd OpenSSL::Crypto LABELS unit)
 rustiq_test(keyd_policy_test SOURCES keyd_policy_test.cc

@@ -417,6 +417,32 @@ TEST_F(KeydDeviceCaTest, ARotatedCaKeyGetsANewCertificate) {
   EXPECT_EQ(ca().TrustBundlePem(), new_pem);
 }
 
+TEST_F(KeydDeviceCaTest, ARetiredCaKeyVersionNoLongerSigns) {
+  // Until keyd restarts, the CA signs with the version its certificate
+  // names, even after a rotation; once that version is retired, with none.
+  const Caller person{"client/rustiqctl", true};
+  const std::string old_pem = ca().TrustBundlePem();
+  ASSERT_TRUE(keyd_->keys->RotateKey(person, kDeviceCaKey).ok());
+  pki::EvpPkeyPtr key = NewP256();
+  const std::string csr = OwnCsr(key.get());
+  absl::StatusOr<v1::IssueCertificateResponse> issued =
+      ca().IssueForCaller(kCaller, Request(csr));
+  ASSERT_TRUE(issued.ok()) << issued.status();
+  EXPECT_EQ(VerifyAgainst(issued->certificate_pem(), old_pem), "");
+
+  ASSERT_TRUE(keyd_->keys->RetireKeyVersion(person, kDeviceCaKey, 1).ok());
+  EXPECT_TRUE(IsError(
+      ca().IssueForCaller(kCaller, Request(csr)), Code::kFailedPrecondition,
+      {"version 1 of the device-ca key", "was retired", "restart keyd"}));
+  // A restart makes a CA certificate for version 2, which signs.
+  Open(/*provision=*/false);
+  issued = ca().IssueForCaller(kCaller, Request(csr));
+  ASSERT_TRUE(issued.ok()) << issued.status();
+  EXPECT_EQ(VerifyAgainst(issued->certificate_pem(), ca().TrustBundlePem()),
+            "");
+  EXPECT_NE(VerifyAgainst(issued->certificate_pem(), old_pem), "");
+}
+
 TEST_F(KeydDeviceCaTest, ProvisioningIssuesAnyIdentityOfTheTrustDomain) {
   pki::EvpPkeyPtr key = NewP256();
   absl::StatusOr<identity::SpiffeId> id =
@@ -449,11 +475,23 @@ TEST_F(KeydDeviceCaTest, NothingIsIssuedAfterZeroize) {
   pki::EvpPkeyPtr key = NewP256();
   const std::string csr = OwnCsr(key.get());
   ASSERT_TRUE(ca().IssueForCaller(kCaller, Request(csr)).ok());
+  // Nothing but the key manager may keep the CA key alive: zeroize drops
+  // the manager's reference, and the key (a soft key is its private
+  // material, with presigned nonces) must then be freed.
+  std::weak_ptr<BackendKey> ca_key;
+  {
+    absl::StatusOr<KeyManager::InternalVersion> held =
+        keyd_->keys->InternalKey(kDeviceCaKey);
+    ASSERT_TRUE(held.ok()) << held.status();
+    ca_key = held->key;
+  }
+  ASSERT_FALSE(ca_key.expired());
   v1::ZeroizeRequest zeroize;
   zeroize.set_confirm(kZeroizeConfirmation);
   absl::StatusOr<uint32_t> destroyed = keyd_->keys->Zeroize(
       {"svc/supervisord", false}, zeroize, keyd_->paths.master_key);
   ASSERT_TRUE(destroyed.ok()) << destroyed.status();
+  EXPECT_TRUE(ca_key.expired());
   // The CA key is destroyed with the others: no certificate, for a caller
   // or for provisioning.
   EXPECT_TRUE(IsError(ca().IssueForCaller(kCaller, Request(csr)),

@@ -92,7 +92,7 @@ class KeydStoreTest : public ::testing::Test {
   // Saves SampleContents() under master key 'm' and returns the file.
   std::string SaveSample() {
     store::StoreContents c = SampleContents();
-    absl::Status s = KeyStoreFile(path_, MasterKey('m')).Save(&c);
+    absl::Status s = KeyStoreFile(path_, MasterKey('m')).Save(&c).status;
     EXPECT_TRUE(s.ok()) << s;
     return rustiq::testing::ReadAll(path_);
   }
@@ -107,7 +107,7 @@ class KeydStoreTest : public ::testing::Test {
 TEST_F(KeydStoreTest, RoundTrips) {
   store::StoreContents c = SampleContents();
   KeyStoreFile file(path_, MasterKey('m'));
-  ASSERT_TRUE(file.Save(&c).ok());
+  ASSERT_TRUE(file.Save(&c).status.ok());
   EXPECT_EQ(c.generation(), 1u);
   EXPECT_EQ(ModeOf(path_), 0600u);
   std::string bytes = rustiq::testing::ReadAll(path_);
@@ -126,7 +126,7 @@ TEST_F(KeydStoreTest, RoundTrips) {
   EXPECT_EQ(loaded->generation(), 1u);
 
   // Each save counts, and uses a fresh nonce.
-  ASSERT_TRUE(file.Save(&c).ok());
+  ASSERT_TRUE(file.Save(&c).status.ok());
   EXPECT_EQ(c.generation(), 2u);
   std::string again = rustiq::testing::ReadAll(path_);
   EXPECT_EQ(again.size(), bytes.size());
@@ -240,7 +240,7 @@ class KeydStoreOpenTest : public ::testing::Test {
   }
   // Writes `contents` as a store under the right master key.
   void WriteStore(store::StoreContents contents) {
-    absl::Status s = files_.Store()->Save(&contents);
+    absl::Status s = files_.Store()->Save(&contents).status;
     ASSERT_TRUE(s.ok()) << s;
   }
 
