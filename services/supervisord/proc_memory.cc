@@ -1,9 +1,5 @@
 #include "services/supervisord/proc_memory.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <limits>
 #include <optional>
 #include <string>
@@ -15,12 +11,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "services/supervisord/proc_stat.h"
 
 namespace rustiq::supervisord {
 namespace {
-
-// smaps_rollup is a few hundred bytes; anything much larger is not it.
-constexpr size_t kMaxFileBytes = 64 * 1024;
 
 // "   1234 kB" -> 1234 * 1024.
 absl::StatusOr<uint64_t> ParseKilobytes(absl::string_view field,
@@ -78,27 +72,9 @@ absl::StatusOr<Memory> ParseSmapsRollup(absl::string_view text) {
 
 absl::StatusOr<Memory> ReadMemory(pid_t pid) {
   const std::string path = absl::StrCat("/proc/", pid, "/smaps_rollup");
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("cannot open ", path));
-  }
-  std::string text;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      // ESRCH: the process exited (or is a zombie) after the open.
-      int saved = errno;
-      close(fd);
-      return absl::ErrnoToStatus(saved, absl::StrCat("cannot read ", path));
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
-    if (text.size() > kMaxFileBytes) break;
-  }
-  close(fd);
-  absl::StatusOr<Memory> memory = ParseSmapsRollup(text);
+  absl::StatusOr<std::string> text = ReadProcFile(path);
+  if (!text.ok()) return text.status();
+  absl::StatusOr<Memory> memory = ParseSmapsRollup(*text);
   if (!memory.ok()) {
     return absl::Status(memory.status().code(),
                         absl::StrCat(path, ": ", memory.status().message()));

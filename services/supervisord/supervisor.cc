@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/logging/log.h"
+#include "services/supervisord/proc_stat.h"
 
 namespace rustiq::supervisord {
 
@@ -43,6 +44,9 @@ struct Supervisor::Entry {
   State state = State::kStopped;
   Health health = Health::kUnknown;
   pid_t pid = 0;
+  // The run's start time (/proc/<pid>/stat): what tells this process from
+  // a later one given the same pid, once this one is reaped.
+  uint64_t start_ticks = 0;
   // The run's exit is being collected (pid reaped, logs draining).
   bool exiting = false;
   uint64_t run = 0;  // increments per start; stale health reports differ
@@ -326,6 +330,9 @@ void Supervisor::Launch(Entry& e, absl::Time now) {
     return;
   }
   e.pid = child->pid;
+  // Not reaped before this is read: even a child that already exited is a
+  // zombie with its /proc/<pid>/stat.
+  e.start_ticks = ReadStartTime(child->pid).value_or(0);
   relay_->Add(child->pid, child->output_fd);
   ++e.run;
   e.state = State::kStarting;
@@ -523,6 +530,7 @@ DaemonSnapshot Supervisor::SnapshotLocked(const Entry& e) const {
   s.state = e.state;
   s.health = e.health;
   s.pid = e.pid;
+  s.start_ticks = e.pid != 0 ? e.start_ticks : 0;
   s.started = e.pid != 0 ? e.started : absl::InfinitePast();
   s.restarts = e.restarts;
   s.last_exit = e.last_exit;

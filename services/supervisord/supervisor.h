@@ -54,6 +54,7 @@ struct DaemonSnapshot {
   State state = State::kStopped;
   Health health = Health::kUnknown;
   pid_t pid = 0;
+  uint64_t start_ticks = 0;  // the run's /proc/<pid>/stat start time
   absl::Time started = absl::InfinitePast();  // of the current run
   uint32_t restarts = 0;
   std::optional<ExitReason> last_exit;

@@ -6,6 +6,7 @@
 #include "common/sandbox/posture.h"
 #include "services/supervisord/posture_report.h"
 #include "services/supervisord/proc_memory.h"
+#include "services/supervisord/proc_stat.h"
 
 namespace rustiq::supervisord {
 namespace {
@@ -90,6 +91,21 @@ v1::DaemonStatus ToProto(const DaemonSnapshot& s, bool with_posture,
       } else {
         out.mutable_posture()->add_findings(
             absl::StrCat("cannot read its posture: ", p.status().message()));
+      }
+    }
+    // The snapshot was taken under the supervisor's lock, /proc read after:
+    // had the daemon been reaped meanwhile and its pid given to another
+    // process, the figures would describe that one. A start time other
+    // than the run's (read once the figures are in) means so; the same one
+    // means this run was alive through the reading.
+    absl::StatusOr<uint64_t> ticks = ReadStartTime(s.pid);
+    if (!ticks.ok() || *ticks != s.start_ticks) {
+      out.clear_rss_bytes();
+      out.clear_pss_bytes();
+      if (with_posture) {
+        out.clear_posture();
+        out.mutable_posture()->add_findings(
+            "it exited while its posture was being read: ask again");
       }
     }
   }

@@ -23,7 +23,8 @@ struct StackInfo {
 };
 
 // A snapshot as the API reports it, with memory and (when asked) posture
-// read from /proc for a running daemon.
+// read from /proc for a running daemon, and only when the process read is
+// still the snapshot's run (its start time).
 v1::DaemonStatus ToProto(const DaemonSnapshot& s, bool with_posture,
                          absl::Time now);
 

@@ -34,6 +34,7 @@
 #include "rustiq/v1/events.grpc.pb.h"
 #include "rustiq/v1/keys.grpc.pb.h"
 #include "rustiq/v1/supervisor.grpc.pb.h"
+#include "services/supervisord/proc_stat.h"
 #include "tests/support/cli_runner.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_device.h"
@@ -80,6 +81,18 @@ std::vector<pid_t> ProcessesNaming(const std::string& needle) {
   }
   closedir(proc);
   return out;
+}
+
+// Whether `pid` is still the process that started at `start_ticks` (and not
+// a zombie, which has left nothing running). /proc/<pid>/stat is readable
+// for every process, a non-dumpable one of another user too.
+bool StillRuns(pid_t pid, uint64_t start_ticks) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string stat((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  absl::StatusOr<uint64_t> ticks = supervisord::ParseStartTime(stat);
+  return ticks.ok() && *ticks == start_ticks &&
+         !absl::StrContains(stat, ") Z ");
 }
 
 class StackTest : public ::testing::Test {
@@ -143,6 +156,30 @@ class StackTest : public ::testing::Test {
     std::map<std::string, v1::DaemonStatus> out;
     if (!List(&resp, posture).ok()) return out;
     for (const auto& d : resp.daemons()) out[d.name()] = d;
+    return out;
+  }
+
+  // supervisord and every daemon it reports running, by pid, with their
+  // start times: found through the API, so as root and not alike.
+  std::map<pid_t, uint64_t> StackProcesses() {
+    std::map<pid_t, uint64_t> out;
+    std::vector<pid_t> pids = {supervisord_->pid()};
+    for (const auto& [name, d] : Daemons()) {
+      if (d.pid() != 0) pids.push_back(static_cast<pid_t>(d.pid()));
+    }
+    for (pid_t pid : pids) {
+      absl::StatusOr<uint64_t> ticks = supervisord::ReadStartTime(pid);
+      EXPECT_TRUE(ticks.ok()) << ticks.status();
+      out[pid] = ticks.value_or(0);
+    }
+    return out;
+  }
+  static std::vector<pid_t> StillRunning(
+      const std::map<pid_t, uint64_t>& processes) {
+    std::vector<pid_t> out;
+    for (const auto& [pid, ticks] : processes) {
+      if (StillRuns(pid, ticks)) out.push_back(pid);
+    }
     return out;
   }
 
@@ -362,12 +399,15 @@ TEST_F(StackTest, ASandboxKillIsReportedWithTheSyscallsName) {
 
 TEST_F(StackTest, SigtermToTheSupervisorLeavesNoProcessBehind) {
   StartStack();
-  ASSERT_FALSE(ProcessesNaming(device_->config_path()).empty());
+  std::map<pid_t, uint64_t> stack = StackProcesses();
+  ASSERT_EQ(stack.size(), 4u);  // supervisord and its three daemons
+  ASSERT_EQ(StillRunning(stack).size(), 4u);
   pid_t pid = supervisord_->pid();
   ASSERT_EQ(kill(pid, SIGTERM), 0);
   int status = supervisord_->WaitExit(absl::Seconds(20));
   ASSERT_TRUE(WIFEXITED(status)) << status << supervisord_->Log();
   EXPECT_EQ(WEXITSTATUS(status), 0) << supervisord_->Log();
+  EXPECT_THAT(StillRunning(stack), ::testing::IsEmpty());
   EXPECT_THAT(ProcessesNaming(device_->config_path()), ::testing::IsEmpty());
 }
 
@@ -403,15 +443,16 @@ TEST_F(StackTest, TheEndOfAShutdownIsRecordedAtTheNextStart) {
 
 TEST_F(StackTest, SigkillToTheSupervisorLeavesNoProcessBehind) {
   StartStack();
-  std::vector<pid_t> stack = ProcessesNaming(device_->config_path());
-  ASSERT_GE(stack.size(), 4u);  // supervisord and its three daemons
+  std::map<pid_t, uint64_t> stack = StackProcesses();
+  ASSERT_EQ(stack.size(), 4u);  // supervisord and its three daemons
+  ASSERT_EQ(StillRunning(stack).size(), 4u);
   ASSERT_EQ(kill(supervisord_->pid(), SIGKILL), 0);
   supervisord_->WaitExit(absl::Seconds(5));
   absl::Time until = absl::Now() + absl::Seconds(5);
-  while (!ProcessesNaming(device_->config_path()).empty() &&
-         absl::Now() < until) {
+  while (!StillRunning(stack).empty() && absl::Now() < until) {
     absl::SleepFor(absl::Milliseconds(20));
   }
+  EXPECT_THAT(StillRunning(stack), ::testing::IsEmpty());
   EXPECT_THAT(ProcessesNaming(device_->config_path()), ::testing::IsEmpty());
 }
 

@@ -8,11 +8,15 @@
 #include <fstream>
 #include <string>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/sandbox/posture.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/supervisord/posture_report.h"
+#include "services/supervisord/proc_stat.h"
 #include "services/supervisord/stack_paths.h"
+#include "services/supervisord/supervisor_service.h"
 #include "tests/support/temp_dir.h"
 
 namespace rustiq::supervisord {
@@ -114,6 +118,54 @@ struct stat StatOf(const std::string& path) {
   struct stat st {};
   EXPECT_EQ(lstat(path.c_str(), &st), 0) << path;
   return st;
+}
+
+// The API reports /proc figures only of the run the snapshot names: here
+// the test process itself, once as itself and once as an earlier process
+// that had its pid (another start time).
+TEST(PostureReport, FiguresAreOfTheSnapshotsRunOnly) {
+  absl::StatusOr<uint64_t> ticks = ReadStartTime(getpid());
+  ASSERT_TRUE(ticks.ok()) << ticks.status();
+  DaemonSnapshot s;
+  s.name = "keyd";
+  s.state = State::kRunning;
+  s.pid = getpid();
+  s.start_ticks = *ticks;
+  s.started = absl::Now();
+
+  v1::DaemonStatus same = ToProto(s, /*with_posture=*/true, absl::Now());
+  EXPECT_GT(same.rss_bytes(), 0u);
+  EXPECT_GT(same.pss_bytes(), 0u);
+  EXPECT_EQ(same.posture().uid(), getuid());
+  for (const std::string& f : same.posture().findings()) {
+    EXPECT_THAT(f, ::testing::Not(HasSubstr("exited while")));
+  }
+
+  s.start_ticks = *ticks - 1;  // an earlier process with this pid
+  v1::DaemonStatus other = ToProto(s, /*with_posture=*/true, absl::Now());
+  EXPECT_EQ(other.pid(), getpid());
+  EXPECT_EQ(other.rss_bytes(), 0u);
+  EXPECT_EQ(other.pss_bytes(), 0u);
+  EXPECT_EQ(other.posture().uid(), 0u);
+  EXPECT_THAT(other.posture().findings(),
+              ElementsAre("it exited while its posture was being read: ask "
+                          "again"));
+  v1::DaemonStatus brief = ToProto(s, /*with_posture=*/false, absl::Now());
+  EXPECT_EQ(brief.rss_bytes(), 0u);
+  EXPECT_FALSE(brief.has_posture());
+}
+
+TEST(ProcStat, StartTimeIsCountedFromTheLastParenthesis) {
+  // A command name may hold spaces and parentheses ("(sd-pam)", "a) b").
+  std::string fields;
+  for (int i = 3; i <= 21; ++i) fields += absl::StrCat(" ", i);
+  absl::StatusOr<uint64_t> t =
+      ParseStartTime(absl::StrCat("42 (a) 9 9 b)", fields, " 123456 7 8\n"));
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(*t, 123456u);
+  EXPECT_FALSE(ParseStartTime("42 no parenthesis 1 2 3").ok());
+  EXPECT_FALSE(ParseStartTime(absl::StrCat("42 (x)", fields)).ok());
+  EXPECT_FALSE(ParseStartTime(absl::StrCat("42 (x)", fields, " -1")).ok());
 }
 
 TEST(StackPaths, RuntimeDirIsTheStacksWithTheStickyBit) {

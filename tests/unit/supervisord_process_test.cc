@@ -420,10 +420,10 @@ TEST(ChildProcess, ReportsFailedUserSwitch) {
 
 // The child of a process that exits is killed (PR_SET_PDEATHSIG), and,
 // this test being a subreaper, comes back here to be reaped.
-TEST(ChildProcess, ChildDiesWithItsParent) {
+void ExpectChildDiesWithItsParent(const LaunchSpec& spec) {
   ASSERT_TRUE(BecomeSubreaper().ok());
-  std::string said = InForkedProcess([](int out) {
-    absl::StatusOr<Child> child = Spawn(Sleeper());
+  std::string said = InForkedProcess([&spec](int out) {
+    absl::StatusOr<Child> child = Spawn(spec);
     if (!child.ok()) return Say(out, std::string(child.status().message()));
     Say(out, absl::StrCat(child->pid));
     // Exits without reaping: the grandchild's parent is gone.
@@ -446,6 +446,21 @@ TEST(ChildProcess, ChildDiesWithItsParent) {
   ASSERT_EQ(got, grandchild) << strerror(errno);
   ASSERT_TRUE(WIFSIGNALED(status)) << status;
   EXPECT_EQ(WTERMSIG(status), SIGKILL);
+}
+
+TEST(ChildProcess, ChildDiesWithItsParent) {
+  ExpectChildDiesWithItsParent(Sleeper());
+}
+
+// A change of credentials clears the parent-death signal (commit_creds):
+// it must be set after the user switch, or a daemon running as its own
+// user would outlive a killed supervisord.
+TEST(ChildProcess, ChildDiesWithItsParentAfterAUserSwitch) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  LaunchSpec spec = Sleeper();
+  spec.uid = 65534;
+  spec.gid = 65534;
+  ExpectChildDiesWithItsParent(spec);
 }
 
 TEST(ChildProcess, OutputIsRelayedAndLastLinesKept) {
