@@ -34,7 +34,7 @@ class BackendSigner final : public keyclient::RemoteSigner {
       : keys_(keys), version_(version), der_(std::move(der)) {}
   const std::string& public_key_der() const override { return der_; }
   absl::StatusOr<std::string> SignDigest(absl::string_view digest) override {
-    if (keys_->zeroized()) return absl::FailedPreconditionError(kZeroized);
+    // Fails after a zeroize too (every KeyManager lookup does).
     absl::StatusOr<KeyManager::InternalVersion> key =
         keys_->InternalKey(kDeviceCaKey, version_);
     if (!key.ok()) return CaKeyError(key.status(), version_);
@@ -113,8 +113,8 @@ absl::StatusOr<std::string> DeviceCa::TrustBundle() const {
 
 absl::StatusOr<v1::IssueCertificateResponse> DeviceCa::IssueForCaller(
     absl::string_view caller_path, const v1::IssueCertificateRequest& req) {
-  if (keys_->zeroized()) return absl::FailedPreconditionError(kZeroized);
-  // Told before the CSR is looked at: no certificate can be signed at all.
+  // Told before the CSR is looked at: after a zeroize, or with the CA's key
+  // version retired, no certificate can be signed at all.
   if (absl::StatusOr<KeyManager::InternalVersion> key =
           keys_->InternalKey(kDeviceCaKey, key_version_);
       !key.ok()) {

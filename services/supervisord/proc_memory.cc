@@ -71,15 +71,7 @@ absl::StatusOr<Memory> ParseSmapsRollup(absl::string_view text) {
 }
 
 absl::StatusOr<Memory> ReadMemory(pid_t pid) {
-  const std::string path = absl::StrCat("/proc/", pid, "/smaps_rollup");
-  absl::StatusOr<std::string> text = ReadProcFile(path);
-  if (!text.ok()) return text.status();
-  absl::StatusOr<Memory> memory = ParseSmapsRollup(*text);
-  if (!memory.ok()) {
-    return absl::Status(memory.status().code(),
-                        absl::StrCat(path, ": ", memory.status().message()));
-  }
-  return memory;
+  return ReadProcFileOf(pid, "smaps_rollup", &ParseSmapsRollup);
 }
 
 }  // namespace rustiq::supervisord

@@ -60,15 +60,7 @@ absl::StatusOr<uint64_t> ParseStartTime(absl::string_view stat) {
 }
 
 absl::StatusOr<uint64_t> ReadStartTime(pid_t pid) {
-  const std::string path = absl::StrCat("/proc/", pid, "/stat");
-  absl::StatusOr<std::string> text = ReadProcFile(path);
-  if (!text.ok()) return text.status();
-  absl::StatusOr<uint64_t> ticks = ParseStartTime(*text);
-  if (!ticks.ok()) {
-    return absl::Status(ticks.status().code(),
-                        absl::StrCat(path, ": ", ticks.status().message()));
-  }
-  return ticks;
+  return ReadProcFileOf(pid, "stat", &ParseStartTime);
 }
 
 }  // namespace rustiq::supervisord

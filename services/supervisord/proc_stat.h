@@ -10,7 +10,9 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
 namespace rustiq::supervisord {
@@ -18,6 +20,23 @@ namespace rustiq::supervisord {
 // The text of a /proc file of at most 64 KiB (more is cut). NotFound (from
 // ENOENT) when the process is gone; every message names the path.
 absl::StatusOr<std::string> ReadProcFile(const std::string& path);
+
+// /proc/<pid>/<file>, read and parsed by `parse`; a parse error names the
+// path.
+template <typename T>
+absl::StatusOr<T> ReadProcFileOf(
+    pid_t pid, absl::string_view file,
+    absl::StatusOr<T> (*parse)(absl::string_view)) {
+  const std::string path = absl::StrCat("/proc/", pid, "/", file);
+  absl::StatusOr<std::string> text = ReadProcFile(path);
+  if (!text.ok()) return text.status();
+  absl::StatusOr<T> parsed = parse(*text);
+  if (!parsed.ok()) {
+    return absl::Status(parsed.status().code(),
+                        absl::StrCat(path, ": ", parsed.status().message()));
+  }
+  return parsed;
+}
 
 // The start time in a /proc/<pid>/stat line. The command name (field 2, in
 // parentheses) may itself hold spaces and parentheses: fields are counted

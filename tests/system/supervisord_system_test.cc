@@ -87,12 +87,12 @@ std::vector<pid_t> ProcessesNaming(const std::string& needle) {
 // a zombie, which has left nothing running). /proc/<pid>/stat is readable
 // for every process, a non-dumpable one of another user too.
 bool StillRuns(pid_t pid, uint64_t start_ticks) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
-  std::string stat((std::istreambuf_iterator<char>(in)),
-                   std::istreambuf_iterator<char>());
-  absl::StatusOr<uint64_t> ticks = supervisord::ParseStartTime(stat);
+  absl::StatusOr<std::string> stat =
+      supervisord::ReadProcFile(absl::StrCat("/proc/", pid, "/stat"));
+  if (!stat.ok()) return false;
+  absl::StatusOr<uint64_t> ticks = supervisord::ParseStartTime(*stat);
   return ticks.ok() && *ticks == start_ticks &&
-         !absl::StrContains(stat, ") Z ");
+         !absl::StrContains(*stat, ") Z ");
 }
 
 class StackTest : public ::testing::Test {

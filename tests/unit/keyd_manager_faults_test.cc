@@ -116,6 +116,15 @@ class FaultyStore final : public KeyStoreFile {
   SaveFault* fault_;
 };
 
+// An ECDSA signature of "m" with key "k".
+v1::SignRequest SignK() {
+  v1::SignRequest r;
+  r.set_name("k");
+  r.set_algorithm(kEcdsa);
+  r.set_message("m");
+  return r;
+}
+
 std::vector<uint32_t> VersionsOf(const v1::KeyInfo& info) {
   std::vector<uint32_t> out;
   for (const v1::KeyVersion& v : info.versions()) out.push_back(v.version());
@@ -195,11 +204,7 @@ TEST_F(KeydManagerFaultsTest, ARotationLosesToADeleteAndRecreateOfTheName) {
   ASSERT_TRUE(info.ok()) << info.status();
   EXPECT_EQ(info->algorithm(), v1::KEY_ALGORITHM_EC_P256);
   EXPECT_EQ(VersionsOf(*info), std::vector<uint32_t>{1});
-  v1::SignRequest sign;
-  sign.set_name("k");
-  sign.set_algorithm(kEcdsa);
-  sign.set_message("m");
-  EXPECT_TRUE(keys_->Sign(kPerson, sign).ok());
+  EXPECT_TRUE(keys_->Sign(kPerson, SignK()).ok());
   // And keyd starts again: the store holds no Ed25519 version in a P-256 key.
   keys_.reset();
   absl::StatusOr<std::unique_ptr<KeyManager>> again = Restarted();
@@ -292,11 +297,7 @@ TEST_F(KeydManagerFaultsTest, AReplacedButUnsyncedStoreIsWhatKeydFollows) {
   EXPECT_EQ(VersionsOf(*info), std::vector<uint32_t>{2});
   EXPECT_FALSE((*again)->GetKey(kPerson, "gone").ok());
   EXPECT_TRUE((*again)->GetKey(kPerson, "new").ok());
-  v1::SignRequest sign;
-  sign.set_name("k");
-  sign.set_algorithm(kEcdsa);
-  sign.set_message("m");
-  absl::StatusOr<v1::SignResponse> signed_ = (*again)->Sign(kPerson, sign);
+  absl::StatusOr<v1::SignResponse> signed_ = (*again)->Sign(kPerson, SignK());
   ASSERT_TRUE(signed_.ok()) << signed_.status();
   EXPECT_EQ(signed_->version(), 2u);
 }
