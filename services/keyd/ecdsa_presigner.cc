@@ -20,7 +20,8 @@
 namespace rustiq::keyd {
 
 // k^-1 mod n and r = (k*G).x mod n of one unused nonce k. Both are secret
-// until the signature is made; kinv is in the secure heap.
+// until the signature is made; kinv is in the secure heap (k itself is not
+// kept).
 struct EcdsaPresigner::Nonce {
   BIGNUM* kinv = nullptr;
   BIGNUM* r = nullptr;
@@ -29,6 +30,30 @@ struct EcdsaPresigner::Nonce {
     BN_clear_free(r);
   }
 };
+
+namespace {
+
+struct BnClearFree {
+  void operator()(BIGNUM* b) const { BN_clear_free(b); }
+};
+using SecretBn = std::unique_ptr<BIGNUM, BnClearFree>;
+
+struct BnCtxFree {
+  void operator()(BN_CTX* c) const { BN_CTX_free(c); }
+};
+
+struct PointClearFree {
+  void operator()(EC_POINT* p) const { EC_POINT_clear_free(p); }
+};
+
+// A number in the secure heap, flagged for constant-time arithmetic.
+SecretBn NewSecretBn() {
+  SecretBn b(BN_secure_new());
+  if (b != nullptr) BN_set_flags(b.get(), BN_FLG_CONSTTIME);
+  return b;
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<EcdsaPresigner>> EcdsaPresigner::Create(
     EVP_PKEY* key, size_t capacity) {
@@ -41,47 +66,135 @@ absl::StatusOr<std::unique_ptr<EcdsaPresigner>> EcdsaPresigner::Create(
     ERR_clear_error();
     return absl::InvalidArgumentError("presigning needs the private key");
   }
+  BN_MONT_CTX* mont = BN_MONT_CTX_new();
+  std::unique_ptr<BN_CTX, BnCtxFree> ctx(BN_CTX_new());
+  if (mont == nullptr || ctx == nullptr ||
+      BN_MONT_CTX_set(mont, EC_GROUP_get0_order(EC_KEY_get0_group(ec)),
+                      ctx.get()) != 1) {
+    BN_MONT_CTX_free(mont);
+    EC_KEY_free(ec);
+    return absl::InternalError(absl::StrCat("cannot prepare nonce arithmetic: ",
+                                            pki::OpenSslErrors()));
+  }
   return std::unique_ptr<EcdsaPresigner>(
-      new EcdsaPresigner(ec, std::max<size_t>(capacity, 1)));
+      new EcdsaPresigner(ec, mont, std::max<size_t>(capacity, 1)));
 }
 
-EcdsaPresigner::EcdsaPresigner(EC_KEY* key, size_t capacity)
-    : key_(key), capacity_(capacity) {
+EcdsaPresigner::EcdsaPresigner(EC_KEY* key, BN_MONT_CTX* order_mont,
+                               size_t capacity)
+    : key_(key), order_mont_(order_mont), capacity_(capacity) {
   ready_.reserve(capacity_);
 }
 
 EcdsaPresigner::~EcdsaPresigner() {
   for (Nonce* n : ready_) delete n;
   ready_.clear();
+  BN_MONT_CTX_free(order_mont_);
   EC_KEY_free(key_);
 }
 
-bool EcdsaPresigner::AddOne() {
-  if (Missing() == 0) return false;
+std::vector<std::unique_ptr<EcdsaPresigner::Nonce>>
+EcdsaPresigner::ComputeNonces(size_t count) const {
+  const EC_GROUP* group = EC_KEY_get0_group(key_);
+  const BIGNUM* n = EC_GROUP_get0_order(group);
+  std::unique_ptr<BN_CTX, BnCtxFree> ctx(BN_CTX_secure_new());
+  std::unique_ptr<EC_POINT, PointClearFree> point(EC_POINT_new(group));
+  SecretBn x = NewSecretBn();
+  SecretBn inverse = NewSecretBn();
+  std::unique_ptr<BIGNUM, BnClearFree> n_minus_2(BN_dup(n));
+  if (ctx == nullptr || point == nullptr || x == nullptr ||
+      inverse == nullptr || n_minus_2 == nullptr ||
+      BN_sub_word(n_minus_2.get(), 2) != 1) {
+    return {};
+  }
+  // Per nonce: k (in Montgomery form: k*R mod n), the running product
+  // k_0*...*k_i*R, and r = (k*G).x mod n.
+  std::vector<SecretBn> k_mont(count);
+  std::vector<SecretBn> products(count);
+  std::vector<std::unique_ptr<Nonce>> out(count);
+  SecretBn k = NewSecretBn();
+  if (k == nullptr) return {};
+  for (size_t i = 0; i < count; ++i) {
+    out[i] = std::make_unique<Nonce>();
+    out[i]->r = BN_new();
+    k_mont[i] = NewSecretBn();
+    products[i] = NewSecretBn();
+    if (out[i]->r == nullptr || k_mont[i] == nullptr ||
+        products[i] == nullptr) {
+      return {};
+    }
+    // As ECDSA_sign_setup: k uniform in [1, n-1], again if r came out 0.
+    do {
+      do {
+        if (BN_priv_rand_range_ex(k.get(), n, 0, ctx.get()) != 1) return {};
+      } while (BN_is_zero(k.get()));
+      if (EC_POINT_mul(group, point.get(), k.get(), nullptr, nullptr,
+                       ctx.get()) != 1 ||
+          EC_POINT_get_affine_coordinates(group, point.get(), x.get(), nullptr,
+                                          ctx.get()) != 1 ||
+          BN_nnmod(out[i]->r, x.get(), n, ctx.get()) != 1) {
+        return {};
+      }
+    } while (BN_is_zero(out[i]->r));
+    if (BN_to_montgomery(k_mont[i].get(), k.get(), order_mont_, ctx.get()) !=
+        1) {
+      return {};
+    }
+    bool multiplied =
+        i == 0 ? BN_copy(products[0].get(), k_mont[0].get()) != nullptr
+               : BN_mod_mul_montgomery(products[i].get(), products[i - 1].get(),
+                                       k_mont[i].get(), order_mont_,
+                                       ctx.get()) == 1;
+    if (!multiplied) return {};
+  }
+  // inverse = (k_0*...*k_last)^-1 * R: out of Montgomery form, raised to
+  // n-2 (constant time), back into it.
+  if (BN_from_montgomery(inverse.get(), products[count - 1].get(), order_mont_,
+                         ctx.get()) != 1 ||
+      BN_mod_exp_mont_consttime(inverse.get(), inverse.get(), n_minus_2.get(),
+                                n, ctx.get(), order_mont_) != 1 ||
+      BN_to_montgomery(inverse.get(), inverse.get(), order_mont_, ctx.get()) !=
+          1) {
+    return {};
+  }
+  // Peel off the last factor each time: with inverse = (k_0*...*k_i)^-1 * R,
+  // k_i^-1 = inverse * (k_0*...*k_(i-1)), then inverse *= k_i.
+  for (size_t i = count; i-- > 0;) {
+    BIGNUM* kinv = out[i]->kinv = BN_secure_new();
+    if (kinv == nullptr) return {};
+    if (i > 0 &&
+        (BN_mod_mul_montgomery(kinv, inverse.get(), products[i - 1].get(),
+                               order_mont_, ctx.get()) != 1 ||
+         BN_mod_mul_montgomery(inverse.get(), inverse.get(), k_mont[i].get(),
+                               order_mont_, ctx.get()) != 1)) {
+      return {};
+    }
+    if (BN_from_montgomery(kinv, i > 0 ? kinv : inverse.get(), order_mont_,
+                           ctx.get()) != 1) {
+      return {};
+    }
+  }
+  return out;
+}
+
+size_t EcdsaPresigner::AddBatch(size_t most) {
+  size_t count = std::min({most, kMaxBatch, Missing()});
+  if (count == 0) return 0;
   // Computed outside the lock: signers never wait for a scalar
   // multiplication.
-  BIGNUM* kinv = nullptr;
-  BIGNUM* r = nullptr;
-  if (ECDSA_sign_setup(key_, nullptr, &kinv, &r) != 1) {
-    BN_clear_free(kinv);
-    BN_clear_free(r);
+  std::vector<std::unique_ptr<Nonce>> nonces = ComputeNonces(count);
+  if (nonces.empty()) {
     ERR_clear_error();
-    return false;
+    return 0;
   }
-  // Wherever OpenSSL put k^-1, keep it in the secure heap.
-  auto nonce = std::make_unique<Nonce>();
-  nonce->kinv = BN_secure_new();
-  nonce->r = r;
-  bool copied = nonce->kinv != nullptr && BN_copy(nonce->kinv, kinv) != nullptr;
-  BN_clear_free(kinv);
-  if (!copied) {
-    ERR_clear_error();
-    return false;
-  }
+  size_t added = 0;
   std::lock_guard<std::mutex> lock(mu_);
-  if (ready_.size() >= capacity_) return false;  // cleansed by ~Nonce
-  ready_.push_back(nonce.release());
-  return true;
+  for (std::unique_ptr<Nonce>& nonce : nonces) {
+    if (ready_.size() >= capacity_) break;  // the rest cleansed by ~Nonce
+    ready_.push_back(nonce.release());
+    ++added;
+  }
+  return added;
 }
 
 std::optional<absl::StatusOr<std::string>> EcdsaPresigner::TrySign(
@@ -177,8 +290,9 @@ void PresignWorker::Run() {
       queue_.pop_front();
     }
     if (pool == nullptr) continue;  // the key went away meanwhile
-    // Fill it up, checking for a stop between nonces (each is ~20 µs).
-    while (pool->AddOne()) {
+    // Fill it up, checking for a stop between batches (each is well under
+    // a millisecond).
+    while (pool->AddBatch(EcdsaPresigner::kMaxBatch) > 0) {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_) return;
     }

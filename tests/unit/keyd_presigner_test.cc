@@ -96,6 +96,38 @@ TEST_F(KeydPresignerTest, EachNonceSignsOnceAndTheSignaturesVerify) {
   EXPECT_FALSE((*pool)->TrySign(digest).has_value());
 }
 
+// A batch shares one inversion among its nonces (Montgomery's trick): a
+// wrong peeling order or product would give wrong inverses, and the
+// signatures would not verify. Batches of 1, 2, 3 and the largest are
+// checked, each nonce once, and a batch never overfills the pool.
+TEST_F(KeydPresignerTest, EveryNonceOfABatchSignsOnceAndVerifies) {
+  const size_t most = EcdsaPresigner::kMaxBatch;
+  auto pool = EcdsaPresigner::Create(key_.get(), most + 6);
+  ASSERT_TRUE(pool.ok());
+  std::string digest = Digest("one digest for every nonce");
+  std::set<std::string> rs;
+  size_t signed_count = 0;
+  for (size_t batch : {size_t{1}, size_t{2}, size_t{3}, most}) {
+    ASSERT_EQ((*pool)->AddBatch(batch), batch);
+    ASSERT_EQ((*pool)->Ready(), batch);
+    for (size_t i = 0; i < batch; ++i) {
+      auto sig = (*pool)->TrySign(digest);
+      ASSERT_TRUE(sig.has_value()) << batch << "/" << i;
+      ASSERT_TRUE(sig->ok()) << sig->status();
+      EXPECT_TRUE(Verifies(key_.get(), digest, **sig)) << batch << "/" << i;
+      rs.insert(R(**sig));
+      ++signed_count;
+    }
+    EXPECT_EQ((*pool)->Ready(), 0u);
+  }
+  EXPECT_EQ(rs.size(), signed_count);  // no nonce twice, within or across
+  // Asked for more than a batch or than is missing: only what fits.
+  EXPECT_EQ((*pool)->AddBatch(1000), most);
+  EXPECT_EQ((*pool)->AddBatch(1000), 6u);
+  EXPECT_EQ((*pool)->Ready(), most + 6);
+  EXPECT_EQ((*pool)->AddBatch(1000), 0u);
+}
+
 TEST_F(KeydPresignerTest, RefusesDigestsOfTheWrongLengthWithoutUsingANonce) {
   auto pool = EcdsaPresigner::Create(key_.get(), 2);
   ASSERT_TRUE(pool.ok());
