@@ -19,18 +19,6 @@
 
 namespace rustiq::keyd {
 
-// k^-1 mod n and r = (k*G).x mod n of one unused nonce k. Both are secret
-// until the signature is made; kinv is in the secure heap (k itself is not
-// kept).
-struct EcdsaPresigner::Nonce {
-  BIGNUM* kinv = nullptr;
-  BIGNUM* r = nullptr;
-  ~Nonce() {
-    BN_clear_free(kinv);
-    BN_clear_free(r);
-  }
-};
-
 namespace {
 
 struct BnClearFree {
@@ -94,7 +82,8 @@ EcdsaPresigner::~EcdsaPresigner() {
 }
 
 std::vector<std::unique_ptr<EcdsaPresigner::Nonce>>
-EcdsaPresigner::ComputeNonces(size_t count) const {
+EcdsaPresigner::ComputeNonces(size_t count, const DrawK& draw) const {
+  if (count == 0) return {};
   const EC_GROUP* group = EC_KEY_get0_group(key_);
   const BIGNUM* n = EC_GROUP_get0_order(group);
   std::unique_ptr<BN_CTX, BnCtxFree> ctx(BN_CTX_secure_new());
@@ -116,18 +105,19 @@ EcdsaPresigner::ComputeNonces(size_t count) const {
   if (k == nullptr) return {};
   for (size_t i = 0; i < count; ++i) {
     out[i] = std::make_unique<Nonce>();
-    out[i]->r = BN_new();
+    out[i]->r = BN_secure_new();
     k_mont[i] = NewSecretBn();
     products[i] = NewSecretBn();
     if (out[i]->r == nullptr || k_mont[i] == nullptr ||
         products[i] == nullptr) {
       return {};
     }
-    // As ECDSA_sign_setup: k uniform in [1, n-1], again if r came out 0.
+    // A fresh k again if r came out 0, as in ECDSA_sign_setup.
     do {
-      do {
-        if (BN_priv_rand_range_ex(k.get(), n, 0, ctx.get()) != 1) return {};
-      } while (BN_is_zero(k.get()));
+      if (!draw(k.get(), ctx.get()) || BN_is_zero(k.get()) ||
+          BN_cmp(k.get(), n) >= 0) {
+        return {};
+      }
       if (EC_POINT_mul(group, point.get(), k.get(), nullptr, nullptr,
                        ctx.get()) != 1 ||
           EC_POINT_get_affine_coordinates(group, point.get(), x.get(), nullptr,
@@ -182,7 +172,15 @@ size_t EcdsaPresigner::AddBatch(size_t most) {
   if (count == 0) return 0;
   // Computed outside the lock: signers never wait for a scalar
   // multiplication.
-  std::vector<std::unique_ptr<Nonce>> nonces = ComputeNonces(count);
+  // k uniform in [1, n-1], from OpenSSL's private DRBG.
+  const BIGNUM* n = EC_GROUP_get0_order(EC_KEY_get0_group(key_));
+  std::vector<std::unique_ptr<Nonce>> nonces =
+      ComputeNonces(count, [n](BIGNUM* k, BN_CTX* ctx) {
+        do {
+          if (BN_priv_rand_range_ex(k, n, 0, ctx) != 1) return false;
+        } while (BN_is_zero(k));
+        return true;
+      });
   if (nonces.empty()) {
     ERR_clear_error();
     return 0;
@@ -231,6 +229,10 @@ std::optional<absl::StatusOr<std::string>> EcdsaPresigner::TrySign(
         absl::StrCat("cannot encode the signature: ", pki::OpenSslErrors())));
   }
   return absl::StatusOr<std::string>(std::move(der));
+}
+
+size_t EcdsaPresigner::RefillBatch() const {
+  return std::clamp<size_t>(capacity_ / 2, 1, kMaxBatch);
 }
 
 size_t EcdsaPresigner::Missing() const {
@@ -290,9 +292,10 @@ void PresignWorker::Run() {
       queue_.pop_front();
     }
     if (pool == nullptr) continue;  // the key went away meanwhile
-    // Fill it up, checking for a stop between batches (each is well under
-    // a millisecond).
-    while (pool->AddBatch(EcdsaPresigner::kMaxBatch) > 0) {
+    // Whole batches only (a few nonces alone would cost more each), with a
+    // check for a stop between them (each is well under a millisecond).
+    while (pool->Missing() >= pool->RefillBatch() &&
+           pool->AddBatch(pool->RefillBatch()) > 0) {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_) return;
     }

@@ -11,22 +11,26 @@
 // multiplications), which is what makes a batch of 32 cost about a quarter
 // less CPU than 32 calls of OpenSSL's ECDSA_sign_setup (bench/RESULTS.md).
 // The inversion is a constant-time exponentiation (Fermat, n is prime) and
-// every intermediate product lives in the secure heap and is cleansed. The
-// multiplications are BN_mod_mul_montgomery, whose timing can differ only
-// for a value whose top 64-bit word is zero (about 2^-64 per value), the
-// same primitive OpenSSL's own signing uses for its last multiplication.
+// every intermediate number lives in the secure heap and is cleansed. The
+// public BIGNUM functions used here (BN_priv_rand_range_ex, BN_to_montgomery,
+// BN_mod_mul_montgomery, the exponentiation's input) can take a different
+// time only for a value whose top 64-bit word is zero (about 2^-64 per
+// value), where OpenSSL's own ECDSA_sign_setup (3.0.16 and later) keeps k at
+// full width with internal functions; BN_mod_mul_montgomery is also what
+// OpenSSL's signing uses for its last multiplication.
 //
 // Safety rules, each enforced here:
 // - a precomputed nonce is used for exactly one signature: it is taken out
 //   of the pool under the lock before it is used and cleansed right after;
 //   nonce reuse would reveal the private key;
 // - nonces are as secret as the key: k^-1 lives in OpenSSL's secure heap
-//   (BN_secure_new inside ECDSA_sign_setup) and every unused nonce is
+//   (BN_secure_new in ComputeNonces) and every unused nonce is
 //   cleansed when the pool is destroyed (key retired, deleted, zeroized);
 // - k is drawn uniformly from [1, n-1] with OpenSSL's private DRBG
-//   (BN_priv_rand_range_ex), as OpenSSL's own ECDSA_sign_setup does without
-//   a digest; unlike OpenSSL's inline signing it is not additionally hedged
-//   with the digest, since the digest is not known yet;
+//   (BN_priv_rand_range_ex), the distribution of OpenSSL's own
+//   ECDSA_sign_setup without a digest; unlike OpenSSL's inline signing it is
+//   not additionally hedged with the digest, since the digest is not known
+//   yet;
 // - the worker thread is started only by PresignWorker::Start(), which keyd
 //   calls after it confined itself: a thread created before confinement
 //   would run unconfined.
@@ -43,6 +47,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -76,9 +81,16 @@ class EcdsaPresigner {
 
   // Computes up to `most` nonces (at most kMaxBatch, never more than the
   // pool lacks) in one batch and adds them. Returns how many were added: 0
-  // when the pool was full or OpenSSL failed (nothing added then).
+  // when the pool was full or OpenSSL failed (nothing added then). The
+  // batch's one inversion is paid whatever its size: a nonce alone costs
+  // about three times one of a batch of 32 (bench/RESULTS.md), so the
+  // worker refills in batches of RefillBatch().
   size_t AddBatch(size_t most);
   bool AddOne() { return AddBatch(1) == 1; }
+
+  // The batch the worker computes: kMaxBatch, or half the capacity of a
+  // smaller pool (the pool asks for a refill once it is half empty).
+  size_t RefillBatch() const;
 
   // How many nonces the pool lacks; the worker refills when it reaches
   // half the capacity.
@@ -87,10 +99,26 @@ class EcdsaPresigner {
   size_t capacity() const { return capacity_; }
 
  private:
-  struct Nonce;
+  friend class EcdsaPresignerTestPeer;
+  // k^-1 mod n and r = (k*G).x mod n of one unused nonce k. Both are secret
+  // until the signature is made; both are in the secure heap (k itself is
+  // not kept).
+  struct Nonce {
+    BIGNUM* kinv = nullptr;
+    BIGNUM* r = nullptr;
+    ~Nonce() {
+      BN_clear_free(kinv);
+      BN_clear_free(r);
+    }
+  };
+  // Sets `k` to a fresh nonce in [1, n-1]; false on failure.
+  using DrawK = std::function<bool(BIGNUM* k, BN_CTX* ctx)>;
+
   EcdsaPresigner(EC_KEY* key, BN_MONT_CTX* order_mont, size_t capacity);
-  // `count` fresh nonces, or none if OpenSSL failed.
-  std::vector<std::unique_ptr<Nonce>> ComputeNonces(size_t count) const;
+  // `count` nonces whose k come from `draw`, or none if it or OpenSSL
+  // failed. Tests give their own `draw` (EcdsaPresignerTestPeer).
+  std::vector<std::unique_ptr<Nonce>> ComputeNonces(size_t count,
+                                                    const DrawK& draw) const;
 
   EC_KEY* const key_;              // owned reference
   BN_MONT_CTX* const order_mont_;  // owned; Montgomery arithmetic mod n

@@ -1,11 +1,20 @@
 // EcdsaPresigner and PresignWorker: signatures with precomputed nonces
 // verify, every nonce is used once, the pool fills only once the worker is
 // started, and the soft backend signs with them.
+// The EC_KEY accessors of the test peer are deprecated in OpenSSL 3.0, as in
+// the presigner itself.
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+
+#include <openssl/bn.h>
+#include <openssl/ec.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -17,6 +26,41 @@
 #include "services/keyd/soft_backend.h"
 
 namespace rustiq::keyd {
+
+// Runs the presigner's batch arithmetic on nonces k chosen by the test.
+class EcdsaPresignerTestPeer {
+ public:
+  struct Made {
+    std::string kinv_hex;
+    std::string r_hex;
+  };
+  // The (k^-1, r) made from `ks` in one batch, or nullopt when the
+  // presigner made none. `fail_at`: the draw of that index fails.
+  static std::optional<std::vector<Made>> Compute(
+      const EcdsaPresigner& pool, const std::vector<const BIGNUM*>& ks,
+      size_t fail_at = SIZE_MAX) {
+    size_t next = 0;
+    std::vector<std::unique_ptr<EcdsaPresigner::Nonce>> nonces =
+        pool.ComputeNonces(ks.size(), [&](BIGNUM* k, BN_CTX*) {
+          if (next == fail_at || next >= ks.size()) return false;
+          return BN_copy(k, ks[next++]) != nullptr;
+        });
+    if (nonces.empty()) return std::nullopt;
+    std::vector<Made> out;
+    for (const auto& nonce : nonces) {
+      char* kinv = BN_bn2hex(nonce->kinv);
+      char* r = BN_bn2hex(nonce->r);
+      out.push_back({kinv, r});
+      OPENSSL_free(kinv);
+      OPENSSL_free(r);
+    }
+    return out;
+  }
+  static const EC_GROUP* Group(const EcdsaPresigner& pool) {
+    return EC_KEY_get0_group(pool.key_);
+  }
+};
+
 namespace {
 
 std::string Digest(absl::string_view text) {
@@ -128,6 +172,106 @@ TEST_F(KeydPresignerTest, EveryNonceOfABatchSignsOnceAndVerifies) {
   EXPECT_EQ((*pool)->AddBatch(1000), 0u);
 }
 
+struct BnDeleter {
+  void operator()(BIGNUM* b) const { BN_free(b); }
+};
+using Bn = std::unique_ptr<BIGNUM, BnDeleter>;
+
+Bn Hex(const std::string& hex) {
+  BIGNUM* b = nullptr;
+  return BN_hex2bn(&b, hex.c_str()) > 0 ? Bn(b) : nullptr;
+}
+
+// Edge values of k: the smallest, the largest, numbers whose top 64-bit
+// words are zero (the BIGNUM functions take another path for them), the top
+// bit set, and a random one, in one batch, reversed, and in every prefix.
+TEST_F(KeydPresignerTest, ABatchGivesTheInverseAndROfEachChosenNonce) {
+  auto pool = EcdsaPresigner::Create(key_.get(), 64);
+  ASSERT_TRUE(pool.ok());
+  const EC_GROUP* group = EcdsaPresignerTestPeer::Group(**pool);
+  const BIGNUM* n = EC_GROUP_get0_order(group);
+  std::unique_ptr<BN_CTX, decltype(&BN_CTX_free)> ctx(BN_CTX_new(),
+                                                      &BN_CTX_free);
+  std::vector<Bn> values;
+  auto add = [&](Bn b) { values.push_back(std::move(b)); };
+  add(Bn(BN_dup(BN_value_one())));
+  Bn two(BN_new());
+  BN_set_word(two.get(), 2);
+  add(std::move(two));
+  Bn n1(BN_dup(n));
+  BN_sub_word(n1.get(), 1);
+  add(std::move(n1));
+  Bn n2(BN_dup(n));
+  BN_sub_word(n2.get(), 2);
+  add(std::move(n2));
+  Bn short190(BN_new());
+  BN_set_bit(short190.get(), 190);
+  BN_add_word(short190.get(), 12345);
+  add(std::move(short190));
+  Bn short60(BN_new());
+  BN_set_word(short60.get(), (uint64_t{1} << 60) - 1);
+  add(std::move(short60));
+  Bn top(BN_new());
+  BN_set_bit(top.get(), 255);
+  BN_add_word(top.get(), 7);
+  add(std::move(top));
+  Bn random(BN_new());
+  BN_rand_range(random.get(), n);
+  add(std::move(random));
+
+  auto check = [&](const std::vector<const BIGNUM*>& ks) {
+    std::optional<std::vector<EcdsaPresignerTestPeer::Made>> made =
+        EcdsaPresignerTestPeer::Compute(**pool, ks);
+    ASSERT_TRUE(made.has_value());
+    ASSERT_EQ(made->size(), ks.size());
+    for (size_t i = 0; i < ks.size(); ++i) {
+      Bn kinv = Hex((*made)[i].kinv_hex);
+      Bn r = Hex((*made)[i].r_hex);
+      ASSERT_NE(kinv, nullptr);
+      ASSERT_NE(r, nullptr);
+      EXPECT_LT(BN_cmp(kinv.get(), n), 0) << i;
+      Bn product(BN_new());
+      ASSERT_EQ(BN_mod_mul(product.get(), ks[i], kinv.get(), n, ctx.get()), 1);
+      EXPECT_TRUE(BN_is_one(product.get())) << "k * k^-1 != 1 at " << i;
+      std::unique_ptr<EC_POINT, decltype(&EC_POINT_free)> point(
+          EC_POINT_new(group), &EC_POINT_free);
+      Bn x(BN_new());
+      Bn want_r(BN_new());
+      ASSERT_EQ(
+          EC_POINT_mul(group, point.get(), ks[i], nullptr, nullptr, ctx.get()),
+          1);
+      ASSERT_EQ(EC_POINT_get_affine_coordinates(group, point.get(), x.get(),
+                                                nullptr, ctx.get()),
+                1);
+      ASSERT_EQ(BN_nnmod(want_r.get(), x.get(), n, ctx.get()), 1);
+      EXPECT_EQ(BN_cmp(r.get(), want_r.get()), 0) << "r != (k*G).x at " << i;
+    }
+  };
+  std::vector<const BIGNUM*> all;
+  for (const Bn& v : values) all.push_back(v.get());
+  check(all);
+  check(std::vector<const BIGNUM*>(all.rbegin(), all.rend()));
+  for (size_t size = 1; size < all.size(); ++size) {
+    check(std::vector<const BIGNUM*>(all.begin(), all.begin() + size));
+  }
+}
+
+TEST_F(KeydPresignerTest, AFailedOrInvalidDrawMakesNoNonce) {
+  auto pool = EcdsaPresigner::Create(key_.get(), 8);
+  ASSERT_TRUE(pool.ok());
+  Bn one(BN_dup(BN_value_one()));
+  Bn zero(BN_new());
+  BN_zero(zero.get());
+  Bn order(BN_dup(EC_GROUP_get0_order(EcdsaPresignerTestPeer::Group(**pool))));
+  std::vector<const BIGNUM*> ks = {one.get(), one.get(), one.get()};
+  // A draw that fails midway: nothing of the batch comes out.
+  EXPECT_FALSE(EcdsaPresignerTestPeer::Compute(**pool, ks, 2).has_value());
+  // Out of [1, n-1]: refused, not used.
+  EXPECT_FALSE(EcdsaPresignerTestPeer::Compute(**pool, {zero.get()}));
+  EXPECT_FALSE(EcdsaPresignerTestPeer::Compute(**pool, {order.get()}));
+  EXPECT_EQ((*pool)->Ready(), 0u);
+}
+
 TEST_F(KeydPresignerTest, RefusesDigestsOfTheWrongLengthWithoutUsingANonce) {
   auto pool = EcdsaPresigner::Create(key_.get(), 2);
   ASSERT_TRUE(pool.ok());
@@ -157,6 +301,27 @@ TEST_F(KeydPresignerTest, TheWorkerFillsPoolsOnlyOnceStarted) {
   EXPECT_EQ(pool->Ready(), 0u);  // no thread before Start()
   worker.Start();
   EXPECT_TRUE(worker.started());
+  EXPECT_TRUE(WaitFor([&] { return pool->Ready() == 16; }));
+}
+
+// A nonce alone costs about three of a batch: the worker waits until a
+// whole batch (half the pool here) is missing, then refills it.
+TEST_F(KeydPresignerTest, TheWorkerRefillsInWholeBatches) {
+  auto made = EcdsaPresigner::Create(key_.get(), 16);
+  ASSERT_TRUE(made.ok());
+  std::shared_ptr<EcdsaPresigner> pool = *std::move(made);
+  ASSERT_EQ(pool->RefillBatch(), 8u);
+  PresignWorker worker;
+  worker.Start();
+  worker.Request(pool);
+  ASSERT_TRUE(WaitFor([&] { return pool->Ready() == 16; }));
+  std::string digest = Digest("refill");
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(pool->TrySign(digest).has_value());
+  worker.Request(pool);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(pool->Ready(), 13u);  // 3 missing: less than a batch
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(pool->TrySign(digest).has_value());
+  worker.Request(pool);
   EXPECT_TRUE(WaitFor([&] { return pool->Ready() == 16; }));
 }
 
