@@ -12,6 +12,7 @@
 #include <openssl/sha.h>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -248,11 +249,13 @@ TEST_F(KeydPresignerTest, ABatchGivesTheInverseAndROfEachChosenNonce) {
     }
   };
   std::vector<const BIGNUM*> all;
+  all.reserve(values.size());
   for (const Bn& v : values) all.push_back(v.get());
   check(all);
   check(std::vector<const BIGNUM*>(all.rbegin(), all.rend()));
   for (size_t size = 1; size < all.size(); ++size) {
-    check(std::vector<const BIGNUM*>(all.begin(), all.begin() + size));
+    check(std::vector<const BIGNUM*>(
+        all.begin(), all.begin() + static_cast<std::ptrdiff_t>(size)));
   }
 }
 
