@@ -21,18 +21,13 @@ namespace rustiq::keyd {
 
 namespace {
 
-struct BnClearFree {
-  void operator()(BIGNUM* b) const { BN_clear_free(b); }
-};
-using SecretBn = std::unique_ptr<BIGNUM, BnClearFree>;
-
-struct BnCtxFree {
-  void operator()(BN_CTX* c) const { BN_CTX_free(c); }
-};
-
-struct PointClearFree {
-  void operator()(EC_POINT* p) const { EC_POINT_clear_free(p); }
-};
+using SecretBn =
+    std::unique_ptr<BIGNUM, pki::OpenSslDeleter<BIGNUM, BN_clear_free>>;
+using BnCtxPtr =
+    std::unique_ptr<BN_CTX, pki::OpenSslDeleter<BN_CTX, BN_CTX_free>>;
+using SecretPoint =
+    std::unique_ptr<EC_POINT,
+                    pki::OpenSslDeleter<EC_POINT, EC_POINT_clear_free>>;
 
 // A number in the secure heap, flagged for constant-time arithmetic.
 SecretBn NewSecretBn() {
@@ -54,18 +49,16 @@ absl::StatusOr<std::unique_ptr<EcdsaPresigner>> EcdsaPresigner::Create(
     ERR_clear_error();
     return absl::InvalidArgumentError("presigning needs the private key");
   }
-  BN_MONT_CTX* mont = BN_MONT_CTX_new();
-  std::unique_ptr<BN_CTX, BnCtxFree> ctx(BN_CTX_new());
-  if (mont == nullptr || ctx == nullptr ||
-      BN_MONT_CTX_set(mont, EC_GROUP_get0_order(EC_KEY_get0_group(ec)),
-                      ctx.get()) != 1) {
-    BN_MONT_CTX_free(mont);
+  // The group's own Montgomery arithmetic mod n, which OpenSSL's signing
+  // uses too; a named curve always has it.
+  BN_MONT_CTX* order_mont = EC_GROUP_get_mont_data(EC_KEY_get0_group(ec));
+  if (order_mont == nullptr) {
     EC_KEY_free(ec);
-    return absl::InternalError(absl::StrCat("cannot prepare nonce arithmetic: ",
-                                            pki::OpenSslErrors()));
+    return absl::InternalError(
+        "the P-256 group has no Montgomery arithmetic for its order");
   }
   return std::unique_ptr<EcdsaPresigner>(
-      new EcdsaPresigner(ec, mont, std::max<size_t>(capacity, 1)));
+      new EcdsaPresigner(ec, order_mont, std::max<size_t>(capacity, 1)));
 }
 
 EcdsaPresigner::EcdsaPresigner(EC_KEY* key, BN_MONT_CTX* order_mont,
@@ -77,7 +70,6 @@ EcdsaPresigner::EcdsaPresigner(EC_KEY* key, BN_MONT_CTX* order_mont,
 EcdsaPresigner::~EcdsaPresigner() {
   for (Nonce* n : ready_) delete n;
   ready_.clear();
-  BN_MONT_CTX_free(order_mont_);
   EC_KEY_free(key_);
 }
 
@@ -86,11 +78,11 @@ EcdsaPresigner::ComputeNonces(size_t count, const DrawK& draw) const {
   if (count == 0) return {};
   const EC_GROUP* group = EC_KEY_get0_group(key_);
   const BIGNUM* n = EC_GROUP_get0_order(group);
-  std::unique_ptr<BN_CTX, BnCtxFree> ctx(BN_CTX_secure_new());
-  std::unique_ptr<EC_POINT, PointClearFree> point(EC_POINT_new(group));
+  BnCtxPtr ctx(BN_CTX_secure_new());
+  SecretPoint point(EC_POINT_new(group));
   SecretBn x = NewSecretBn();
   SecretBn inverse = NewSecretBn();
-  std::unique_ptr<BIGNUM, BnClearFree> n_minus_2(BN_dup(n));
+  pki::BignumPtr n_minus_2(BN_dup(n));
   if (ctx == nullptr || point == nullptr || x == nullptr ||
       inverse == nullptr || n_minus_2 == nullptr ||
       BN_sub_word(n_minus_2.get(), 2) != 1) {
@@ -235,6 +227,8 @@ size_t EcdsaPresigner::RefillBatch() const {
   return std::clamp<size_t>(capacity_ / 2, 1, kMaxBatch);
 }
 
+bool EcdsaPresigner::NeedsRefill() const { return Missing() >= RefillBatch(); }
+
 size_t EcdsaPresigner::Missing() const {
   std::lock_guard<std::mutex> lock(mu_);
   return capacity_ - ready_.size();
@@ -294,8 +288,7 @@ void PresignWorker::Run() {
     if (pool == nullptr) continue;  // the key went away meanwhile
     // Whole batches only (a few nonces alone would cost more each), with a
     // check for a stop between them (each is well under a millisecond).
-    while (pool->Missing() >= pool->RefillBatch() &&
-           pool->AddBatch(pool->RefillBatch()) > 0) {
+    while (pool->NeedsRefill() && pool->AddBatch(pool->RefillBatch()) > 0) {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_) return;
     }

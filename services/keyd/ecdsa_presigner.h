@@ -89,11 +89,13 @@ class EcdsaPresigner {
   bool AddOne() { return AddBatch(1) == 1; }
 
   // The batch the worker computes: kMaxBatch, or half the capacity of a
-  // smaller pool (the pool asks for a refill once it is half empty).
+  // smaller pool.
   size_t RefillBatch() const;
+  // Whether a whole RefillBatch() is missing: the signer asks the worker
+  // for a refill then, and the worker refills while it holds.
+  bool NeedsRefill() const;
 
-  // How many nonces the pool lacks; the worker refills when it reaches
-  // half the capacity.
+  // How many nonces the pool lacks.
   size_t Missing() const;
   size_t Ready() const;
   size_t capacity() const { return capacity_; }
@@ -120,8 +122,9 @@ class EcdsaPresigner {
   std::vector<std::unique_ptr<Nonce>> ComputeNonces(size_t count,
                                                     const DrawK& draw) const;
 
-  EC_KEY* const key_;              // owned reference
-  BN_MONT_CTX* const order_mont_;  // owned; Montgomery arithmetic mod n
+  EC_KEY* const key_;  // owned reference
+  // The group's (owned by key_): Montgomery arithmetic mod n.
+  BN_MONT_CTX* const order_mont_;
   const size_t capacity_;
   mutable std::mutex mu_;
   std::vector<Nonce*> ready_;  // guarded by mu_; owned

@@ -124,9 +124,7 @@ class SoftAsymmetricKey final : public BackendKey {
     if (presigner_ != nullptr) {
       std::optional<absl::StatusOr<std::string>> fast =
           presigner_->TrySign(input);
-      if (presigner_->Missing() * 2 >= presigner_->capacity()) {
-        worker_->Request(presigner_);
-      }
+      if (presigner_->NeedsRefill()) worker_->Request(presigner_);
       if (fast.has_value()) return *std::move(fast);
     }
     EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key_.get(), nullptr));

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -32,8 +33,9 @@ namespace rustiq::keyd {
 class EcdsaPresignerTestPeer {
  public:
   struct Made {
-    std::string kinv_hex;
-    std::string r_hex;
+    pki::BignumPtr kinv;
+    pki::BignumPtr r;
+    bool in_secure_heap;  // the nonce's own kinv and r (BN_FLG_SECURE)
   };
   // The (k^-1, r) made from `ks` in one batch, or nullopt when the
   // presigner made none. `fail_at`: the draw of that index fails.
@@ -48,12 +50,12 @@ class EcdsaPresignerTestPeer {
         });
     if (nonces.empty()) return std::nullopt;
     std::vector<Made> out;
+    out.reserve(nonces.size());
     for (const auto& nonce : nonces) {
-      char* kinv = BN_bn2hex(nonce->kinv);
-      char* r = BN_bn2hex(nonce->r);
-      out.push_back({kinv, r});
-      OPENSSL_free(kinv);
-      OPENSSL_free(r);
+      out.push_back({pki::BignumPtr(BN_dup(nonce->kinv)),
+                     pki::BignumPtr(BN_dup(nonce->r)),
+                     BN_get_flags(nonce->kinv, BN_FLG_SECURE) != 0 &&
+                         BN_get_flags(nonce->r, BN_FLG_SECURE) != 0});
     }
     return out;
   }
@@ -173,16 +175,6 @@ TEST_F(KeydPresignerTest, EveryNonceOfABatchSignsOnceAndVerifies) {
   EXPECT_EQ((*pool)->AddBatch(1000), 0u);
 }
 
-struct BnDeleter {
-  void operator()(BIGNUM* b) const { BN_free(b); }
-};
-using Bn = std::unique_ptr<BIGNUM, BnDeleter>;
-
-Bn Hex(const std::string& hex) {
-  BIGNUM* b = nullptr;
-  return BN_hex2bn(&b, hex.c_str()) > 0 ? Bn(b) : nullptr;
-}
-
 // Edge values of k: the smallest, the largest, numbers whose top 64-bit
 // words are zero (the BIGNUM functions take another path for them), the top
 // bit set, and a random one, in one batch, reversed, and in every prefix.
@@ -193,32 +185,19 @@ TEST_F(KeydPresignerTest, ABatchGivesTheInverseAndROfEachChosenNonce) {
   const BIGNUM* n = EC_GROUP_get0_order(group);
   std::unique_ptr<BN_CTX, decltype(&BN_CTX_free)> ctx(BN_CTX_new(),
                                                       &BN_CTX_free);
-  std::vector<Bn> values;
-  auto add = [&](Bn b) { values.push_back(std::move(b)); };
-  add(Bn(BN_dup(BN_value_one())));
-  Bn two(BN_new());
-  BN_set_word(two.get(), 2);
-  add(std::move(two));
-  Bn n1(BN_dup(n));
-  BN_sub_word(n1.get(), 1);
-  add(std::move(n1));
-  Bn n2(BN_dup(n));
-  BN_sub_word(n2.get(), 2);
-  add(std::move(n2));
-  Bn short190(BN_new());
-  BN_set_bit(short190.get(), 190);
-  BN_add_word(short190.get(), 12345);
-  add(std::move(short190));
-  Bn short60(BN_new());
-  BN_set_word(short60.get(), (uint64_t{1} << 60) - 1);
-  add(std::move(short60));
-  Bn top(BN_new());
-  BN_set_bit(top.get(), 255);
-  BN_add_word(top.get(), 7);
-  add(std::move(top));
-  Bn random(BN_new());
-  BN_rand_range(random.get(), n);
-  add(std::move(random));
+  std::vector<pki::BignumPtr> values;
+  auto add = [&](const std::function<bool(BIGNUM*)>& set) {
+    values.emplace_back(BN_new());
+    ASSERT_TRUE(set(values.back().get()));
+  };
+  add([](BIGNUM* k) { return BN_one(k) == 1; });
+  add([](BIGNUM* k) { return BN_set_word(k, 2) == 1; });
+  add([&](BIGNUM* k) { return BN_copy(k, n) && BN_sub_word(k, 1); });
+  add([&](BIGNUM* k) { return BN_copy(k, n) && BN_sub_word(k, 2); });
+  add([](BIGNUM* k) { return BN_set_bit(k, 190) && BN_add_word(k, 12345); });
+  add([](BIGNUM* k) { return BN_set_word(k, (uint64_t{1} << 60) - 1) == 1; });
+  add([](BIGNUM* k) { return BN_set_bit(k, 255) && BN_add_word(k, 7); });
+  add([&](BIGNUM* k) { return BN_rand_range(k, n) == 1; });
 
   auto check = [&](const std::vector<const BIGNUM*>& ks) {
     std::optional<std::vector<EcdsaPresignerTestPeer::Made>> made =
@@ -226,18 +205,19 @@ TEST_F(KeydPresignerTest, ABatchGivesTheInverseAndROfEachChosenNonce) {
     ASSERT_TRUE(made.has_value());
     ASSERT_EQ(made->size(), ks.size());
     for (size_t i = 0; i < ks.size(); ++i) {
-      Bn kinv = Hex((*made)[i].kinv_hex);
-      Bn r = Hex((*made)[i].r_hex);
+      const pki::BignumPtr& kinv = (*made)[i].kinv;
+      const pki::BignumPtr& r = (*made)[i].r;
       ASSERT_NE(kinv, nullptr);
       ASSERT_NE(r, nullptr);
+      EXPECT_TRUE((*made)[i].in_secure_heap) << i;
       EXPECT_LT(BN_cmp(kinv.get(), n), 0) << i;
-      Bn product(BN_new());
+      pki::BignumPtr product(BN_new());
       ASSERT_EQ(BN_mod_mul(product.get(), ks[i], kinv.get(), n, ctx.get()), 1);
       EXPECT_TRUE(BN_is_one(product.get())) << "k * k^-1 != 1 at " << i;
       std::unique_ptr<EC_POINT, decltype(&EC_POINT_free)> point(
           EC_POINT_new(group), &EC_POINT_free);
-      Bn x(BN_new());
-      Bn want_r(BN_new());
+      pki::BignumPtr x(BN_new());
+      pki::BignumPtr want_r(BN_new());
       ASSERT_EQ(
           EC_POINT_mul(group, point.get(), ks[i], nullptr, nullptr, ctx.get()),
           1);
@@ -250,7 +230,7 @@ TEST_F(KeydPresignerTest, ABatchGivesTheInverseAndROfEachChosenNonce) {
   };
   std::vector<const BIGNUM*> all;
   all.reserve(values.size());
-  for (const Bn& v : values) all.push_back(v.get());
+  for (const pki::BignumPtr& v : values) all.push_back(v.get());
   check(all);
   check(std::vector<const BIGNUM*>(all.rbegin(), all.rend()));
   for (size_t size = 1; size < all.size(); ++size) {
@@ -262,10 +242,11 @@ TEST_F(KeydPresignerTest, ABatchGivesTheInverseAndROfEachChosenNonce) {
 TEST_F(KeydPresignerTest, AFailedOrInvalidDrawMakesNoNonce) {
   auto pool = EcdsaPresigner::Create(key_.get(), 8);
   ASSERT_TRUE(pool.ok());
-  Bn one(BN_dup(BN_value_one()));
-  Bn zero(BN_new());
+  pki::BignumPtr one(BN_dup(BN_value_one()));
+  pki::BignumPtr zero(BN_new());
   BN_zero(zero.get());
-  Bn order(BN_dup(EC_GROUP_get0_order(EcdsaPresignerTestPeer::Group(**pool))));
+  pki::BignumPtr order(
+      BN_dup(EC_GROUP_get0_order(EcdsaPresignerTestPeer::Group(**pool))));
   std::vector<const BIGNUM*> ks = {one.get(), one.get(), one.get()};
   // A draw that fails midway: nothing of the batch comes out.
   EXPECT_FALSE(EcdsaPresignerTestPeer::Compute(**pool, ks, 2).has_value());
@@ -320,10 +301,12 @@ TEST_F(KeydPresignerTest, TheWorkerRefillsInWholeBatches) {
   ASSERT_TRUE(WaitFor([&] { return pool->Ready() == 16; }));
   std::string digest = Digest("refill");
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(pool->TrySign(digest).has_value());
+  EXPECT_FALSE(pool->NeedsRefill());
   worker.Request(pool);
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_EQ(pool->Ready(), 13u);  // 3 missing: less than a batch
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(pool->TrySign(digest).has_value());
+  EXPECT_TRUE(pool->NeedsRefill());
   worker.Request(pool);
   EXPECT_TRUE(WaitFor([&] { return pool->Ready() == 16; }));
 }
