@@ -3,13 +3,16 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -27,7 +30,6 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -164,6 +166,35 @@ TEST_F(CliKeysTest, ShowGivesMetadataAndGrants) {
   r = Run("keys show no-such-key");
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_THAT(r.err, HasSubstr("no key named 'no-such-key'"));
+}
+
+// The harness runs rustiqctl logged out unless a test logs in: a token
+// that whoever runs the tests holds (after scripts/demo's 'rustiqctl login')
+// must not reach the commands, or tests of refusals would see another
+// device's token instead of none.
+TEST_F(CliKeysTest, TheCallersOwnTokenDoesNotReachTheCommands) {
+  char runtime_template[] = "/tmp/rustiq-user-runtime-XXXXXX";
+  ASSERT_NE(mkdtemp(runtime_template), nullptr);
+  std::string runtime = runtime_template;
+  ASSERT_EQ(mkdir((runtime + "/rustiq").c_str(), 0700), 0);
+  {
+    std::ofstream token(runtime + "/rustiq/token");
+    token << "v4.public.not-a-token-of-this-device";
+  }
+  ASSERT_EQ(chmod((runtime + "/rustiq/token").c_str(), 0600), 0);
+  const char* saved = getenv("XDG_RUNTIME_DIR");
+  std::optional<std::string> old =
+      saved == nullptr ? std::nullopt : std::optional<std::string>(saved);
+  ASSERT_EQ(setenv("XDG_RUNTIME_DIR", runtime.c_str(), 1), 0);
+  CtlRun r = Run("keys list");
+  if (old.has_value()) {
+    setenv("XDG_RUNTIME_DIR", old->c_str(), 1);
+  } else {
+    unsetenv("XDG_RUNTIME_DIR");
+  }
+  std::filesystem::remove_all(runtime);
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("log in first ('rustiqctl login')"));
 }
 
 TEST_F(CliKeysTest, PeoplesCommandsNeedALogin) {

@@ -5,9 +5,11 @@
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "tests/support/test_device.h"
 
@@ -19,8 +21,20 @@ CtlRun Ctl(const std::string& args, const std::string& env) {
   int err_fd = mkstemp(err_template);
   if (err_fd >= 0) close(err_fd);
   std::string err_file = err_template;
-  std::string cmd = absl::StrCat(env, " ", BinaryPath("cli/rustiqctl"), " ",
-                                 args, " 2>", err_file);
+  // Unless the test gives its own, an empty runtime directory: the token of
+  // whoever runs the tests (after 'rustiqctl login', e.g. in scripts/demo)
+  // must never stand in for the test's.
+  std::string runtime;
+  std::string full_env = env;
+  if (!absl::StrContains(env, "XDG_RUNTIME_DIR=")) {
+    char runtime_template[] = "/tmp/rustiq-ctl-runtime-XXXXXX";
+    if (mkdtemp(runtime_template) != nullptr) {
+      runtime = runtime_template;
+      full_env = absl::StrCat("XDG_RUNTIME_DIR=", runtime, " ", env);
+    }
+  }
+  std::string cmd = absl::StrCat(full_env, " ", BinaryPath("cli/rustiqctl"),
+                                 " ", args, " 2>", err_file);
   CtlRun run;
   FILE* pipe = popen(cmd.c_str(), "r");
   if (pipe == nullptr) return run;
@@ -34,6 +48,7 @@ CtlRun Ctl(const std::string& args, const std::string& env) {
   std::ifstream in(err_file);
   run.err.assign(std::istreambuf_iterator<char>(in), {});
   unlink(err_file.c_str());
+  if (!runtime.empty()) std::filesystem::remove_all(runtime);
   return run;
 }
 

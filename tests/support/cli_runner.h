@@ -15,6 +15,8 @@ struct CtlRun {
 
 // Runs `rustiqctl <args>` through /bin/sh (so `args` must be shell-quoted
 // where needed), with `env` ("VAR=value ...") prefixed to the command.
+// Without XDG_RUNTIME_DIR in `env` it runs with an empty runtime directory
+// of its own: logged out, whatever token the user running the tests holds.
 CtlRun Ctl(const std::string& args, const std::string& env = "");
 
 }  // namespace rustiq::testing
